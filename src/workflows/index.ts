@@ -1,0 +1,1 @@
+export { provisionUserDatabase } from './provision-user-database';
