@@ -21,7 +21,10 @@ import { provisionUserDatabase } from '../../src/workflows';
 import { registerSearchAttributes } from '../../src/temporal';
 import { testServerExecutable } from '../helpers/temporal';
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
+Runtime.install({
+  logger: new DefaultLogger('WARN'),
+  telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+});
 
 const USER_ID = 'user_2pQfEuExample7Hk3LmN9xRtVw1';
 const DECISION: RegionDecision = { region: 'eu-west-1', source: 'ip-country', reason: 'country-NL', country: 'NL' };

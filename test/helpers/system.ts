@@ -1,0 +1,107 @@
+// Runs the real system in one test process: a Temporal dev server from the installed binary, a worker
+// with the real activities and SQLite provider, and the API on a free loopback port.
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import pino from 'pino';
+
+import { createActivities } from '../../src/activities';
+import { buildActivityDependencies } from '../../src/activities/dependencies';
+import { createApp } from '../../src/api/app';
+import { createTemporalProvisioning } from '../../src/api/provisioning';
+import { signHookdeck } from '../../src/api/signature';
+import { loadCommonConfig } from '../../src/config';
+import { ALL_SEARCH_ATTRIBUTES } from '../../src/shared';
+import { devServerExecutable } from './temporal';
+
+export const SIGNING_SECRET = 'test-signing-secret';
+export const FIXTURES_DIR = path.resolve(__dirname, '../../../shared/fixtures/clerk');
+
+export function readFixture(name: string): Buffer {
+  return fs.readFileSync(path.join(FIXTURES_DIR, name));
+}
+
+export interface RunningSystem {
+  env: TestWorkflowEnvironment;
+  dataDir: string;
+  baseUrl: string;
+  taskQueue: string;
+  /** Sends a body to the webhook endpoint as Hookdeck would, signed with the test secret. */
+  deliver(body: Buffer, headers?: Record<string, string>): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+export async function startSystem(): Promise<RunningSystem> {
+  Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  const logger = pino({ level: 'silent' });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'per-user-db-e2e-'));
+  const config = loadCommonConfig({ DATA_DIR: dataDir, NODE_ENV: 'test' });
+  const taskQueue = config.temporal.taskQueue;
+
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: devServerExecutable(), ip: '127.0.0.1', searchAttributes: ALL_SEARCH_ATTRIBUTES },
+  });
+
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities: createActivities(await buildActivityDependencies(config, logger)),
+  });
+  const workerRun = worker.run();
+
+  const app = createApp({
+    hookdeck: { signingSecret: SIGNING_SECRET, requireVerified: true },
+    maxBodyBytes: 1024 * 1024,
+    seedSchema: true,
+    provisioning: createTemporalProvisioning(env.client, { taskQueue, timeoutMs: 5000 }),
+    logger,
+  });
+  const server = await new Promise<import('node:http').Server>((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    env,
+    dataDir,
+    baseUrl,
+    taskQueue,
+    deliver(body, headers = {}) {
+      return fetch(`${baseUrl}/webhooks/clerk`, {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'x-hookdeck-signature': signHookdeck(body, SIGNING_SECRET),
+          'x-hookdeck-verified': 'true',
+          ...headers,
+        },
+      });
+    },
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      worker.shutdown();
+      await workerRun;
+      await env.teardown();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Lists every file below `dir`, relative to it, so a test can check that nothing extra was created. */
+export function listFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[])
+    .filter((entry) => fs.statSync(path.join(dir, entry)).isFile())
+    .map((entry) => entry.split(path.sep).join('/'))
+    .sort();
+}
