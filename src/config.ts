@@ -9,11 +9,12 @@ const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
-const portFromEnv = z.coerce
-  .number({ message: 'expected a port number' })
-  .int('expected a whole number')
-  .min(0, 'expected 0 to 65535')
-  .max(65535, 'expected 0 to 65535');
+// Decimal digits only, because Number() would read ' ' as 0 (any free port) and accept '1e3' or '0x50'.
+const portFromEnv = z
+  .string({ message: 'expected a port number' })
+  .regex(/^\d+$/, 'expected a port number')
+  .transform(Number)
+  .pipe(z.number().max(65535, 'expected 0 to 65535'));
 
 /** Treats an empty variable like an unset one, as shells and .env files often leave `NAME=` behind. */
 function optional<T extends z.ZodType>(schema: T) {

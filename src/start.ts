@@ -36,7 +36,8 @@ async function waitForFrontend(address: string, deadline: number): Promise<void>
       await connection.close();
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`The Temporal dev server did not answer on ${address} within 60 s`, { cause: error });
+      if (Date.now() > deadline)
+        throw new Error(`The Temporal dev server did not answer on ${address} within 60 s`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }

@@ -47,6 +47,15 @@ export function createApp(options: AppOptions): express.Express {
 
   const receiveClerkWebhook: RequestHandler = async (req, res) => {
     const ids = deliveryIds(req);
+    if (req.body !== undefined && !Buffer.isBuffer(req.body)) {
+      // A parser such as express.json() ran first and consumed the signed bytes, so no signature can match.
+      logger.error(
+        ids,
+        'Cannot verify webhook delivery because a body parser consumed the body first. Mount createApp before any body parser',
+      );
+      send(res, { kind: 'internal-error' });
+      return;
+    }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const reject = (outcome: Outcome & { reason?: string }) => {
       logger.warn({ ...ids, status: outcome.kind, reason: outcome.reason }, 'Rejected webhook delivery');
@@ -82,7 +91,11 @@ export function createApp(options: AppOptions): express.Express {
 
     const log = logger.child({ ...ids, userId: event.userId, workflowId: event.userId });
     try {
-      const outcome = await provisioning.start({ userId: event.userId, region: event.region, seedSchema: options.seedSchema });
+      const outcome = await provisioning.start({
+        userId: event.userId,
+        region: event.region,
+        seedSchema: options.seedSchema,
+      });
       if (outcome.kind === 'started') log.info({ runId: outcome.runId }, 'Started provisioning');
       else log.info('Provisioning already started or done; nothing to do');
       send(res, outcome);

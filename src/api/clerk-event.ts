@@ -5,8 +5,7 @@ import { CLERK_USER_ID_PATTERN, type RegionRequest } from '../shared';
 export const REGION_METADATA_KEY = 'dataRegion';
 
 export type ParsedEvent =
-  | { kind: 'user.created'; userId: string; region: RegionRequest }
-  | { kind: 'other'; type: string; userId?: string };
+  { kind: 'user.created'; userId: string; region: RegionRequest } | { kind: 'other'; type: string; userId?: string };
 
 export class InvalidEventError extends Error {
   override name = 'InvalidEventError';

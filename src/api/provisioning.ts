@@ -12,7 +12,8 @@ import {
 import { PROVISION_WORKFLOW_TYPE, type ProvisionInput } from '../shared';
 import type { provisionUserDatabase } from '../workflows';
 
-export type StartOutcome = { kind: 'started'; workflowId: string; runId: string } | { kind: 'duplicate'; workflowId: string };
+export type StartOutcome =
+  { kind: 'started'; workflowId: string; runId: string } | { kind: 'duplicate'; workflowId: string };
 
 export interface ProvisioningService {
   start(input: ProvisionInput): Promise<StartOutcome>;
@@ -25,7 +26,10 @@ export class TemporalUnavailableError extends Error {
   override name = 'TemporalUnavailableError';
 }
 
-export function createTemporalProvisioning(client: Client, options: { taskQueue: string; timeoutMs: number }): ProvisioningService {
+export function createTemporalProvisioning(
+  client: Client,
+  options: { taskQueue: string; timeoutMs: number },
+): ProvisioningService {
   const withDeadline = <T>(call: () => Promise<T>) => client.withDeadline(Date.now() + options.timeoutMs, call);
 
   return {
@@ -45,7 +49,8 @@ export function createTemporalProvisioning(client: Client, options: { taskQueue:
         );
         return { kind: 'started', workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
       } catch (error) {
-        if (error instanceof WorkflowExecutionAlreadyStartedError) return { kind: 'duplicate', workflowId: input.userId };
+        if (error instanceof WorkflowExecutionAlreadyStartedError)
+          return { kind: 'duplicate', workflowId: input.userId };
         throw classify(error);
       }
     },
@@ -62,7 +67,9 @@ export function createTemporalProvisioning(client: Client, options: { taskQueue:
 
 function classify(error: unknown): unknown {
   if (error instanceof ServiceError || isGrpcServiceError(error)) {
-    return new TemporalUnavailableError(error instanceof Error ? error.message : 'Temporal call failed', { cause: error });
+    return new TemporalUnavailableError(error instanceof Error ? error.message : 'Temporal call failed', {
+      cause: error,
+    });
   }
   return error;
 }

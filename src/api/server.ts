@@ -13,7 +13,10 @@ function main(): void {
   const logger = loggerFor(config, 'api');
 
   if (!config.temporal.address) {
-    exitWithError(new Error('TEMPORAL_ADDRESS is not set: run `npm start`, which starts a dev server, or set it to host:port'), logger);
+    exitWithError(
+      new Error('TEMPORAL_ADDRESS is not set: run `npm start`, which starts a dev server, or set it to host:port'),
+      logger,
+    );
   }
 
   // A lazy connection lets the API start while Temporal is down; deliveries then get 503 until it is back.

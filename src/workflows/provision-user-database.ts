@@ -23,7 +23,12 @@ const NON_RETRYABLE = [ErrorType.INVALID_INPUT, ErrorType.CONFIGURATION];
 // Region resolution reads a local file, so a short timeout is plenty; it is retried like any activity.
 const { resolveRegion } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
 });
 
 // Provider calls retry without an attempt limit: an outage delays a signup's database but never drops it,
@@ -31,7 +36,12 @@ const { resolveRegion } = proxyActivities<Activities>({
 // errors stop at once, because retrying cannot fix them.
 const { createDatabase, seedSchema } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
 });
 
 /** Provisions the database of one Clerk user; the workflow id is the user id. */

@@ -32,9 +32,9 @@ async function resultOf(userId: string): Promise<ProvisionResult> {
 function tablesIn(file: string): string[] {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map(
-      (row) => row.name,
-    );
+    return (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
+    ).map((row) => row.name);
   } finally {
     db.close();
   }

@@ -36,7 +36,10 @@ export interface RunningSystem {
 }
 
 export async function startSystem(): Promise<RunningSystem> {
-  Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+  });
   const logger = pino({ level: 'silent' });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'per-user-db-e2e-'));
   const config = loadCommonConfig({ DATA_DIR: dataDir, NODE_ENV: 'test' });

@@ -206,8 +206,7 @@ function notPublicCase(address: string): DecisionCase {
 }
 
 function invalidCase(address: string): DecisionCase {
-  const label =
-    address.length > 40 ? `${address.slice(0, 10)}... (${address.length} characters)` : address;
+  const label = address.length > 40 ? `${address.slice(0, 10)}... (${address.length} characters)` : address;
   return {
     name: `invalid ${label}`,
     request: { clientIp: address },
@@ -357,10 +356,7 @@ describe('region resolver with DB-IP', () => {
       }
       for (const value of Object.values(decision)) {
         for (const form of forms) {
-          assert.ok(
-            !String(value).includes(form),
-            `${testCase.name}: decision value ${value} contains ${form}`,
-          );
+          assert.ok(!String(value).includes(form), `${testCase.name}: decision value ${value} contains ${form}`);
         }
       }
     }
@@ -429,9 +425,7 @@ describe('region resolver with fakes', () => {
   });
 
   test('lookup skipped for choice', () => {
-    const lookup = fakeLookup(() =>
-      assert.fail('lookup must not run when the user chose a region'),
-    );
+    const lookup = fakeLookup(() => assert.fail('lookup must not run when the user chose a region'));
     const resolver = createRegionResolver({ lookup, policy: DEFAULT_REGION_POLICY });
 
     const allowed = resolver.resolve({ clientIp: '193.0.6.139', requestedRegion: 'us-east-1' });
@@ -522,48 +516,47 @@ describe('region resolver with fakes', () => {
 });
 
 describe('readCountryRecord', () => {
-  const cases: { name: string; record: unknown; expected: ReturnType<typeof readCountryRecord> }[] =
-    [
-      { name: 'DB-IP layout', record: { country_code: 'NL' }, expected: { country: 'NL' } },
-      {
-        name: 'flat with continent',
-        record: { country_code: 'AU', continent_code: 'OC' },
-        expected: { country: 'AU', continent: 'OC' },
-      },
-      {
-        name: 'MaxMind layout',
-        record: { country: { iso_code: 'FR' }, continent: { code: 'EU' } },
-        expected: { country: 'FR', continent: 'EU' },
-      },
-      {
-        name: 'MaxMind without continent',
-        record: { country: { iso_code: 'FR' } },
-        expected: { country: 'FR' },
-      },
-      {
-        name: 'MaxMind registered country only',
-        record: { continent: { code: 'EU' }, registered_country: { iso_code: 'DE' } },
-        expected: { country: 'DE' },
-      },
-      {
-        name: 'MaxMind country beats registered',
-        record: { country: { iso_code: 'FR' }, registered_country: { iso_code: 'US' } },
-        expected: { country: 'FR' },
-      },
-      { name: 'null record', record: null, expected: undefined },
-      { name: 'empty record', record: {}, expected: undefined },
-      { name: 'string record', record: 'NL', expected: undefined },
-      { name: 'array record', record: ['NL'], expected: undefined },
-      { name: 'lower-case code', record: { country_code: 'nl' }, expected: undefined },
-      { name: 'three-letter code', record: { country_code: 'NLD' }, expected: undefined },
-      { name: 'numeric code', record: { country_code: 528 }, expected: undefined },
-      { name: 'empty country object', record: { country: {} }, expected: undefined },
-      {
-        name: 'bad continent dropped',
-        record: { country_code: 'NL', continent_code: 'Europe' },
-        expected: { country: 'NL' },
-      },
-    ];
+  const cases: { name: string; record: unknown; expected: ReturnType<typeof readCountryRecord> }[] = [
+    { name: 'DB-IP layout', record: { country_code: 'NL' }, expected: { country: 'NL' } },
+    {
+      name: 'flat with continent',
+      record: { country_code: 'AU', continent_code: 'OC' },
+      expected: { country: 'AU', continent: 'OC' },
+    },
+    {
+      name: 'MaxMind layout',
+      record: { country: { iso_code: 'FR' }, continent: { code: 'EU' } },
+      expected: { country: 'FR', continent: 'EU' },
+    },
+    {
+      name: 'MaxMind without continent',
+      record: { country: { iso_code: 'FR' } },
+      expected: { country: 'FR' },
+    },
+    {
+      name: 'MaxMind registered country only',
+      record: { continent: { code: 'EU' }, registered_country: { iso_code: 'DE' } },
+      expected: { country: 'DE' },
+    },
+    {
+      name: 'MaxMind country beats registered',
+      record: { country: { iso_code: 'FR' }, registered_country: { iso_code: 'US' } },
+      expected: { country: 'FR' },
+    },
+    { name: 'null record', record: null, expected: undefined },
+    { name: 'empty record', record: {}, expected: undefined },
+    { name: 'string record', record: 'NL', expected: undefined },
+    { name: 'array record', record: ['NL'], expected: undefined },
+    { name: 'lower-case code', record: { country_code: 'nl' }, expected: undefined },
+    { name: 'three-letter code', record: { country_code: 'NLD' }, expected: undefined },
+    { name: 'numeric code', record: { country_code: 528 }, expected: undefined },
+    { name: 'empty country object', record: { country: {} }, expected: undefined },
+    {
+      name: 'bad continent dropped',
+      record: { country_code: 'NL', continent_code: 'Europe' },
+      expected: { country: 'NL' },
+    },
+  ];
 
   for (const { name, record, expected } of cases) {
     test(name, () => {

@@ -5,7 +5,13 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Runtime, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  Runtime,
+  DefaultLogger,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 
 import type { Activities } from '../../src/activities';
 import {
@@ -28,7 +34,12 @@ Runtime.install({
 
 const USER_ID = 'user_2pQfEuExample7Hk3LmN9xRtVw1';
 const DECISION: RegionDecision = { region: 'eu-west-1', source: 'ip-country', reason: 'country-NL', country: 'NL' };
-const REF: DatabaseRef = { provider: 'sqlite', region: 'eu-west-1', name: USER_ID, location: `databases/eu-west-1/${USER_ID}.sqlite` };
+const REF: DatabaseRef = {
+  provider: 'sqlite',
+  region: 'eu-west-1',
+  name: USER_ID,
+  location: `databases/eu-west-1/${USER_ID}.sqlite`,
+};
 const INPUT: ProvisionInput = { userId: USER_ID, region: { clientIp: '193.0.6.139' }, seedSchema: true };
 
 let env: TestWorkflowEnvironment;
@@ -38,7 +49,10 @@ let taskQueueCount = 0;
 before(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testServerExecutable() } });
   await registerSearchAttributes(env.connection, env.namespace ?? 'default');
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') });
+  bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
 });
 
 after(async () => {
@@ -127,12 +141,20 @@ describe('provisionUserDatabase', () => {
     const activities = fakeActivities({
       async createDatabase() {
         attempts += 1;
-        throw ApplicationFailure.create({ type: ErrorType.INVALID_INPUT, message: 'invalid region', nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: ErrorType.INVALID_INPUT,
+          message: 'invalid region',
+          nonRetryable: true,
+        });
       },
     });
 
     await withWorker(activities, async (taskQueue) => {
-      const handle = await env.client.workflow.start(provisionUserDatabase, { taskQueue, workflowId: USER_ID + 'd', args: [INPUT] });
+      const handle = await env.client.workflow.start(provisionUserDatabase, {
+        taskQueue,
+        workflowId: USER_ID + 'd',
+        args: [INPUT],
+      });
       await assert.rejects(handle.result(), WorkflowFailedError);
 
       const status = await handle.query(statusQuery);
@@ -160,7 +182,11 @@ describe('provisionUserDatabase', () => {
     });
 
     await withWorker(activities, async (taskQueue) => {
-      const handle = await env.client.workflow.start(provisionUserDatabase, { taskQueue, workflowId: USER_ID + 'e', args: [INPUT] });
+      const handle = await env.client.workflow.start(provisionUserDatabase, {
+        taskQueue,
+        workflowId: USER_ID + 'e',
+        args: [INPUT],
+      });
       await creating;
 
       const during = await handle.query(statusQuery);
@@ -180,7 +206,11 @@ describe('provisionUserDatabase', () => {
   test('search attributes follow the steps', async () => {
     const activities = fakeActivities();
     await withWorker(activities, async (taskQueue) => {
-      const handle = await env.client.workflow.start(provisionUserDatabase, { taskQueue, workflowId: USER_ID + 'f', args: [INPUT] });
+      const handle = await env.client.workflow.start(provisionUserDatabase, {
+        taskQueue,
+        workflowId: USER_ID + 'f',
+        args: [INPUT],
+      });
       await handle.result();
 
       const attributes = (await handle.describe()).typedSearchAttributes;

@@ -23,6 +23,10 @@ for (const file of fs.readdirSync(HISTORIES_DIR).filter((name) => name.endsWith(
     assert.ok((history.events?.length ?? 0) > 10, 'the recorded history should contain a whole run');
 
     // runReplayHistory throws DeterminismViolationError when the code no longer matches the history.
-    await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows') }, history, path.basename(file, '.json'));
+    await Worker.runReplayHistory(
+      { workflowsPath: require.resolve('../../src/workflows') },
+      history,
+      path.basename(file, '.json'),
+    );
   });
 }

