@@ -3,6 +3,9 @@
 import path from 'node:path';
 import { z } from 'zod';
 
+import { parseServerUrls } from './activities/providers/server-urls';
+import { REGION_METADATA_KEY } from './api/clerk-event';
+import { decodeSvixSecret } from './api/svix-signature';
 import { TASK_QUEUE } from './shared';
 
 const booleanFromEnv = z
@@ -15,6 +18,16 @@ const portFromEnv = z
   .regex(/^\d+$/, 'expected a port number')
   .transform(Number)
   .pipe(z.number().max(65535, 'expected 0 to 65535'));
+
+// Messages never quote the value, because the URLs contain passwords.
+const postgresUrls = z.string().transform((value, context) => {
+  try {
+    return parseServerUrls(value);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
 
 /** Treats an empty variable like an unset one, as shells and .env files often leave `NAME=` behind. */
 function optional<T extends z.ZodType>(schema: T) {
@@ -32,27 +45,88 @@ const commonSchema = z.object({
   TEMPORAL_TLS: optional(booleanFromEnv),
   TEMPORAL_DEV_SERVER_PORT: optional(portFromEnv),
   TEMPORAL_UI_PORT: optional(portFromEnv),
-  DATABASE_PROVIDER: optional(z.enum(['sqlite'], { message: 'expected sqlite' })),
+  DATABASE_PROVIDER: optional(z.enum(['sqlite', 'postgres'], { message: 'expected sqlite or postgres' })),
+  POSTGRES_URLS: optional(postgresUrls),
+  POSTGRES_ROLE_PER_USER: optional(booleanFromEnv),
   SEED_SCHEMA: optional(booleanFromEnv),
   GEOIP_DATABASE: optional(z.string()),
+  GEOIP_SOURCE: optional(z.enum(['mmdb', 'ip-api'], { message: 'expected mmdb or ip-api' })),
+  IP_API_KEY: optional(z.string().refine((value) => value.trim() === value, 'must not start or end with white space')),
+  IP_API_BASE_URL: optional(
+    z.string().refine(isBaseUrl, 'expected an http or https URL without query, such as http://127.0.0.1:8080'),
+  ),
+  REGION_POLICY_FILE: optional(z.string()),
+  REGION_METADATA_KEY: optional(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1 to 64 letters, digits, _ or -')),
 });
 
-const apiSchema = commonSchema.extend({
-  HOOKDECK_WEBHOOK_SECRET: z
-    .string({ message: 'missing' })
-    .min(1, 'missing')
-    .refine((value) => value.trim() === value, 'must not start or end with white space'),
-  HOOKDECK_REQUIRE_VERIFIED: optional(booleanFromEnv),
-  PORT: optional(portFromEnv),
-  MAX_BODY_BYTES: optional(z.coerce.number().int().min(1024, 'expected at least 1024 bytes')),
-  TEMPORAL_START_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(30_000)),
-});
+function isBaseUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.search === '' && url.hash === '';
+  } catch {
+    return false;
+  }
+}
+
+const hookdeckSecret = z
+  .string({ message: 'missing' })
+  .min(1, 'missing')
+  .refine((value) => value.trim() === value, 'must not start or end with white space');
+
+const svixSecrets = z
+  .string({ message: 'missing' })
+  .min(1, 'missing')
+  .transform((value, context) => {
+    const keys: Buffer[] = [];
+    for (const [index, secret] of value.split(',').entries()) {
+      try {
+        keys.push(decodeSvixSecret(secret.trim()));
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: `secret ${index + 1} is invalid: ${(error as Error).message}` });
+      }
+    }
+    return keys;
+  });
+
+export const WEBHOOK_SOURCES = ['hookdeck', 'svix'] as const;
+export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
+
+const webhookSources = z
+  .string()
+  .transform((value) => value.split(',').map((source) => source.trim()))
+  .pipe(
+    z
+      .array(z.enum(WEBHOOK_SOURCES, { message: 'expected a comma-separated list of hookdeck and svix' }))
+      .min(1, 'expected hookdeck, svix or both'),
+  );
+
+/** The API's schema; the secret of each enabled webhook source is required, and the others are ignored. */
+function apiSchema(sources: readonly WebhookSource[]) {
+  return commonSchema.extend({
+    WEBHOOK_SOURCES: optional(webhookSources),
+    HOOKDECK_WEBHOOK_SECRET: sources.includes('hookdeck') ? hookdeckSecret : z.unknown().optional(),
+    HOOKDECK_REQUIRE_VERIFIED: optional(booleanFromEnv),
+    CLERK_WEBHOOK_SECRETS: sources.includes('svix') ? svixSecrets : z.unknown().optional(),
+    PORT: optional(portFromEnv),
+    MAX_BODY_BYTES: optional(z.coerce.number().int().min(1024, 'expected at least 1024 bytes')),
+    TEMPORAL_START_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(30_000)),
+  });
+}
 
 const FIXES: Record<string, string> = {
   HOOKDECK_WEBHOOK_SECRET:
     "set it to your Hookdeck project's signing secret (Dashboard > Settings > Secrets), for example in .env",
   TEMPORAL_ADDRESS: 'leave it unset to use the local dev server that `npm start` runs',
+  CLERK_WEBHOOK_SECRETS:
+    "set it to the endpoint's signing secret from the Clerk Dashboard (Webhooks), whsec_..., comma-separated during a rotation",
 };
+
+/** Servers of the `postgres` provider; set when DATABASE_PROVIDER is postgres. */
+export interface PostgresConfig {
+  /** Connection URL per region, plus an optional `*` entry for every other region. */
+  urls: Record<string, string>;
+  rolePerUser: boolean;
+}
 
 export interface TemporalConfig {
   /** Unset means `npm start` runs a local dev server and sets this for its children. */
@@ -71,14 +145,25 @@ export interface CommonConfig {
   /** Absolute path of the folder for per-user SQLite databases and the dev server's state. */
   dataDir: string;
   temporal: TemporalConfig;
-  database: { provider: 'sqlite'; seedSchema: boolean };
+  database: { provider: 'sqlite' | 'postgres'; seedSchema: boolean; postgres?: PostgresConfig };
   /** Path of an MMDB country database; unset means the one shipped with the npm package. */
   geoipDatabase?: string;
+  /** Where the signup IP's country comes from: the MMDB file or the ip-api.com API. */
+  geoipSource: 'mmdb' | 'ip-api';
+  /** ip-api settings, used when `geoipSource` is `ip-api`; the key is a secret. */
+  ipApi: { key?: string; baseUrl?: string };
+  /** Absolute path of the region policy file; unset means config/region-policy.json in the package. */
+  regionPolicyFile?: string;
+  /** The key in a user's `public_metadata` that holds the region they chose; the API reads it. */
+  regionMetadataKey: string;
 }
 
 export interface ApiConfig extends CommonConfig {
   port: number;
-  hookdeck: { signingSecret: string; requireVerified: boolean };
+  /** Deliveries from Hookdeck on /webhooks/clerk; unset when `hookdeck` is not in WEBHOOK_SOURCES. */
+  hookdeck?: { signingSecret: string; requireVerified: boolean };
+  /** Deliveries straight from Clerk on /webhooks/clerk/svix; unset when `svix` is not in WEBHOOK_SOURCES. */
+  svix?: { keys: Buffer[] };
   maxBodyBytes: number;
   /** Deadline for the start call to Temporal, well under Hookdeck's 60 s delivery timeout. */
   startTimeoutMs: number;
@@ -117,8 +202,29 @@ function toCommon(values: z.output<typeof commonSchema>, cwd: string): CommonCon
       tls: values.TEMPORAL_TLS ?? Boolean(values.TEMPORAL_API_KEY),
       devServer: { port: values.TEMPORAL_DEV_SERVER_PORT ?? 7233, uiPort: values.TEMPORAL_UI_PORT ?? 8233 },
     },
-    database: { provider: values.DATABASE_PROVIDER ?? 'sqlite', seedSchema: values.SEED_SCHEMA ?? true },
+    database: toDatabaseConfig(values),
     geoipDatabase: values.GEOIP_DATABASE ? path.resolve(cwd, values.GEOIP_DATABASE) : undefined,
+    geoipSource: values.GEOIP_SOURCE ?? 'mmdb',
+    ipApi: { key: values.IP_API_KEY, baseUrl: values.IP_API_BASE_URL },
+    regionPolicyFile: values.REGION_POLICY_FILE ? path.resolve(cwd, values.REGION_POLICY_FILE) : undefined,
+    regionMetadataKey: values.REGION_METADATA_KEY ?? REGION_METADATA_KEY,
+  };
+}
+
+function toDatabaseConfig(values: z.output<typeof commonSchema>): CommonConfig['database'] {
+  const provider = values.DATABASE_PROVIDER ?? 'sqlite';
+  const seedSchema = values.SEED_SCHEMA ?? true;
+  if (provider !== 'postgres') return { provider, seedSchema };
+
+  if (!values.POSTGRES_URLS) {
+    throw new ConfigError([
+      'POSTGRES_URLS: missing; DATABASE_PROVIDER=postgres needs it, such as *=postgres://user:password@host:5432/postgres',
+    ]);
+  }
+  return {
+    provider,
+    seedSchema,
+    postgres: { urls: values.POSTGRES_URLS, rolePerUser: values.POSTGRES_ROLE_PER_USER ?? false },
   };
 }
 
@@ -127,16 +233,21 @@ export function loadCommonConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
   return toCommon(parse(commonSchema, env), cwd);
 }
 
-/** Parses what the webhook API needs, which includes the Hookdeck signing secret. */
+/** Parses what the webhook API needs, which includes the secret of each enabled webhook source. */
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ApiConfig {
-  const values = parse(apiSchema, env);
+  const sources = webhookSources.safeParse(env.WEBHOOK_SOURCES || 'hookdeck');
+  const values = parse(apiSchema(sources.success ? sources.data : ['hookdeck']), env);
+  const enabled = values.WEBHOOK_SOURCES ?? ['hookdeck'];
   return {
     ...toCommon(values, cwd),
     port: values.PORT ?? 3000,
-    hookdeck: {
-      signingSecret: values.HOOKDECK_WEBHOOK_SECRET,
-      requireVerified: values.HOOKDECK_REQUIRE_VERIFIED ?? true,
-    },
+    hookdeck: enabled.includes('hookdeck')
+      ? {
+          signingSecret: values.HOOKDECK_WEBHOOK_SECRET as string,
+          requireVerified: values.HOOKDECK_REQUIRE_VERIFIED ?? true,
+        }
+      : undefined,
+    svix: enabled.includes('svix') ? { keys: values.CLERK_WEBHOOK_SECRETS as Buffer[] } : undefined,
     maxBodyBytes: values.MAX_BODY_BYTES ?? 1024 * 1024,
     startTimeoutMs: values.TEMPORAL_START_TIMEOUT_MS ?? 5000,
   };

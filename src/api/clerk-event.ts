@@ -1,7 +1,7 @@
 // Parsing of Clerk webhook bodies, after the signature over the raw bytes has been checked.
 import { CLERK_USER_ID_PATTERN, type RegionRequest } from '../shared';
 
-/** The key in a user's `public_metadata` that holds the data region they chose. */
+/** Default key in a user's `public_metadata` that holds the data region they chose; REGION_METADATA_KEY sets another. */
 export const REGION_METADATA_KEY = 'dataRegion';
 
 export type ParsedEvent =
@@ -25,7 +25,7 @@ function stringAt(value: unknown, ...keys: string[]): string | undefined {
 }
 
 /** Parses a Clerk event envelope; throws InvalidEventError with a message safe to return to the sender. */
-export function parseClerkEvent(rawBody: Buffer): ParsedEvent {
+export function parseClerkEvent(rawBody: Buffer, regionMetadataKey = REGION_METADATA_KEY): ParsedEvent {
   let text = rawBody.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
@@ -55,7 +55,7 @@ export function parseClerkEvent(rawBody: Buffer): ParsedEvent {
     userId,
     region: {
       clientIp: stringAt(event, 'event_attributes', 'http_request', 'client_ip'),
-      requestedRegion: stringAt(data, 'public_metadata', REGION_METADATA_KEY),
+      requestedRegion: stringAt(data, 'public_metadata', regionMetadataKey),
     },
   };
 }

@@ -9,7 +9,15 @@ export type Outcome =
   | { kind: 'started'; workflowId: string; runId: string }
   | { kind: 'duplicate'; workflowId: string }
   | { kind: 'ignored'; type: string; reason?: string }
-  | { kind: 'unauthorized'; reason: 'missing signature' | 'invalid signature' | 'source not verified by Hookdeck' }
+  | {
+      kind: 'unauthorized';
+      reason:
+        | 'missing signature'
+        | 'invalid signature'
+        | 'source not verified by Hookdeck'
+        | 'invalid timestamp'
+        | 'timestamp outside tolerance';
+    }
   | { kind: 'bad-request'; reason: string }
   | { kind: 'too-large'; limitBytes: number }
   | { kind: 'unsupported-encoding' }
@@ -18,42 +26,43 @@ export type Outcome =
   | { kind: 'method-not-allowed'; allow: string }
   | { kind: 'internal-error' };
 
-export function send(res: Response, outcome: Outcome): void {
+/** Sends the outcome's status and body, and returns the status. */
+export function send(res: Response, outcome: Outcome): number {
   switch (outcome.kind) {
     case 'started':
       res.status(202).json({ status: 'started', workflowId: outcome.workflowId, runId: outcome.runId });
-      return;
+      return 202;
     case 'duplicate':
       res.status(200).json({ status: 'duplicate', workflowId: outcome.workflowId });
-      return;
+      return 200;
     case 'ignored':
       res.status(200).json({ ignored: outcome.type, ...(outcome.reason ? { reason: outcome.reason } : {}) });
-      return;
+      return 200;
     case 'unauthorized':
       res.status(401).json({ error: outcome.reason });
-      return;
+      return 401;
     case 'bad-request':
       res.status(400).json({ error: outcome.reason });
-      return;
+      return 400;
     case 'too-large':
       res.status(413).json({ error: `body larger than ${outcome.limitBytes} bytes` });
-      return;
+      return 413;
     case 'unsupported-encoding':
       res.status(415).json({ error: 'compressed bodies are not accepted: send the body as Hookdeck signed it' });
-      return;
+      return 415;
     case 'unavailable':
       res.set('Retry-After', String(RETRY_AFTER_SECONDS));
       res.status(503).json({ error: 'Temporal is unavailable; retry later' });
-      return;
+      return 503;
     case 'not-found':
       res.status(404).json({ error: 'not found' });
-      return;
+      return 404;
     case 'method-not-allowed':
       res.set('Allow', outcome.allow);
       res.status(405).json({ error: 'method not allowed' });
-      return;
+      return 405;
     case 'internal-error':
       res.status(500).json({ error: 'internal error' });
-      return;
+      return 500;
   }
 }

@@ -29,8 +29,10 @@ function main(): void {
 
   const app = createApp({
     hookdeck: config.hookdeck,
+    svix: config.svix,
     maxBodyBytes: config.maxBodyBytes,
     seedSchema: config.database.seedSchema,
+    regionMetadataKey: config.regionMetadataKey,
     provisioning,
     logger,
   });

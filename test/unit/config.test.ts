@@ -49,7 +49,7 @@ describe('loadApiConfig secret', () => {
   });
 
   test('secret stored as given', () => {
-    assert.equal(loadApiConfig(BASE_ENV, CWD).hookdeck.signingSecret, SECRET);
+    assert.equal(loadApiConfig(BASE_ENV, CWD).hookdeck?.signingSecret, SECRET);
   });
 
   test('every bad variable listed', () => {
@@ -70,7 +70,7 @@ describe('loadApiConfig defaults', () => {
   test('TLS off', () => assert.equal(config.temporal.tls, false));
   test('API key unset', () => assert.equal(config.temporal.apiKey, undefined));
   test('dev server ports', () => assert.deepEqual(config.temporal.devServer, { port: 7233, uiPort: 8233 }));
-  test('requireVerified true', () => assert.equal(config.hookdeck.requireVerified, true));
+  test('requireVerified true', () => assert.equal(config.hookdeck?.requireVerified, true));
   test('maxBodyBytes 1 MiB', () => assert.equal(config.maxBodyBytes, 1048576));
   test('seedSchema true', () => assert.equal(config.database.seedSchema, true));
   test('provider sqlite', () => assert.equal(config.database.provider, 'sqlite'));
@@ -123,7 +123,7 @@ describe('loadApiConfig overrides', () => {
   test('address', () => assert.equal(config.temporal.address, 'temporal.internal:7233'));
   test('namespace', () => assert.equal(config.temporal.namespace, 'prod'));
   test('task queue', () => assert.equal(config.temporal.taskQueue, 'provisioning'));
-  test('requireVerified', () => assert.equal(config.hookdeck.requireVerified, false));
+  test('requireVerified', () => assert.equal(config.hookdeck?.requireVerified, false));
   test('maxBodyBytes', () => assert.equal(config.maxBodyBytes, 2048));
   test('seedSchema', () => assert.equal(config.database.seedSchema, false));
   test('start timeout', () => assert.equal(config.startTimeoutMs, 250));
@@ -215,10 +215,10 @@ describe('loadApiConfig invalid values', () => {
     { name: 'NODE_ENV staging', env: { NODE_ENV: 'staging' }, variable: 'NODE_ENV', message: /production/ },
     { name: 'LOG_LEVEL verbose', env: { LOG_LEVEL: 'verbose' }, variable: 'LOG_LEVEL', message: /debug/ },
     {
-      name: 'provider postgres',
-      env: { DATABASE_PROVIDER: 'postgres' },
+      name: 'provider mysql',
+      env: { DATABASE_PROVIDER: 'mysql' },
       variable: 'DATABASE_PROVIDER',
-      message: /expected sqlite/,
+      message: /expected sqlite or postgres/,
     },
     {
       name: 'dev server port text',
@@ -249,10 +249,11 @@ describe('loadCommonConfig', () => {
   });
 
   test('defaults match the API', () => {
-    const { port, hookdeck, maxBodyBytes, startTimeoutMs, ...common } = loadApiConfig(BASE_ENV, CWD);
+    const { port, hookdeck, svix, maxBodyBytes, startTimeoutMs, ...common } = loadApiConfig(BASE_ENV, CWD);
     assert.deepEqual(loadCommonConfig({}, CWD), common);
     assert.equal(typeof port, 'number');
     assert.equal(typeof hookdeck, 'object');
+    assert.equal(svix, undefined);
     assert.equal(typeof maxBodyBytes, 'number');
     assert.equal(typeof startTimeoutMs, 'number');
   });
@@ -297,5 +298,49 @@ describe('Temporal TLS', () => {
 
   test('API config too', () => {
     assert.equal(loadApiConfig({ ...BASE_ENV, TEMPORAL_API_KEY: 'key-123' }, CWD).temporal.tls, true);
+  });
+});
+
+describe('loadApiConfig webhook sources', () => {
+  const SVIX_SECRET = 'whsec_' + Buffer.alloc(32, 9).toString('base64');
+  const ROTATED_SECRET = 'whsec_' + Buffer.alloc(32, 8).toString('base64');
+
+  test('hookdeck is the default', () => {
+    const config = loadApiConfig(BASE_ENV, CWD);
+    assert.equal(typeof config.hookdeck, 'object');
+    assert.equal(config.svix, undefined);
+  });
+
+  test('svix alone needs no Hookdeck secret', () => {
+    const config = loadApiConfig({ WEBHOOK_SOURCES: 'svix', CLERK_WEBHOOK_SECRETS: SVIX_SECRET }, CWD);
+    assert.equal(config.hookdeck, undefined);
+    assert.equal(config.svix?.keys.length, 1);
+  });
+
+  test('both sources with two Svix secrets', () => {
+    const env = {
+      ...BASE_ENV,
+      WEBHOOK_SOURCES: 'hookdeck, svix',
+      CLERK_WEBHOOK_SECRETS: `${SVIX_SECRET},${ROTATED_SECRET}`,
+    };
+    const config = loadApiConfig(env, CWD);
+    assert.equal(config.hookdeck?.signingSecret, SECRET);
+    assert.equal(config.svix?.keys.length, 2);
+  });
+
+  test('svix without secrets names the variable', () => {
+    const error = configError(() => loadApiConfig({ WEBHOOK_SOURCES: 'svix' }, CWD));
+    assert.match(error.message, /CLERK_WEBHOOK_SECRETS: missing/);
+  });
+
+  test('malformed Svix secret is rejected', () => {
+    const error = configError(() => loadApiConfig({ WEBHOOK_SOURCES: 'svix', CLERK_WEBHOOK_SECRETS: 'whsec_!!' }, CWD));
+    assert.match(error.message, /CLERK_WEBHOOK_SECRETS: secret 1 is invalid/);
+    assert.equal(error.message.includes('whsec_!!'), false);
+  });
+
+  test('unknown source is rejected', () => {
+    const error = configError(() => loadApiConfig({ ...BASE_ENV, WEBHOOK_SOURCES: 'stripe' }, CWD));
+    assert.match(error.message, /WEBHOOK_SOURCES: expected a comma-separated list of hookdeck and svix/);
   });
 });
