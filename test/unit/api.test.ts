@@ -608,6 +608,23 @@ describe('createApp behind an outer JSON parser', () => {
     });
   }
 
+  test('parser on another path leaves the route alone', async (t) => {
+    const harness = await serve(t, {
+      wrap: (app) => {
+        const outer = express();
+        outer.use('/api', express.json());
+        outer.post('/api/echo', (req, res) => res.json(req.body));
+        outer.use(app);
+        return outer;
+      },
+    });
+
+    const reply = await deliver(harness, EU_BODY, { 'content-type': 'application/json' });
+
+    assert.equal(reply.status, 202);
+    assert.equal(harness.provisioning.calls.length, 1);
+  });
+
   // The outer parser consumes the stream and replaces req.body with an object, so the signed bytes are
   // gone and no signature can match. The app logs this as an error instead of reporting an invalid signature.
   const jsonTypes = ['application/json', 'application/json; charset=utf-8'];
