@@ -34,6 +34,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # The worker reads the SQL migrations from <app root>/migrations at run time.
 COPY migrations ./migrations
+# The worker reads the region policy from <app root>/config/region-policy.json unless REGION_POLICY_FILE is set.
+COPY config ./config
 
 # Docker copies this owner into a new named volume mounted at /data, so the non-root user can write there.
 RUN mkdir -p /data && chown node:node /data

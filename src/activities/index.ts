@@ -1,7 +1,7 @@
 // Activities are built by a factory so that the worker passes real dependencies and tests pass fakes.
 import { log } from '@temporalio/activity';
 
-import type { CreateDatabaseResult, DatabaseRef, RegionDecision, RegionRequest, SeedSchemaResult } from '../shared';
+import type { CreateDatabaseResult, DatabaseRef, RegionRequest, RegionResolution, SeedSchemaResult } from '../shared';
 import type { Migration } from './migrations';
 import type { DatabaseProvider } from './providers/provider';
 import type { RegionResolver } from './region';
@@ -14,7 +14,7 @@ export interface ActivityDependencies {
 
 export function createActivities({ regionResolver, provider, migrations }: ActivityDependencies) {
   return {
-    async resolveRegion(request: RegionRequest): Promise<RegionDecision> {
+    async resolveRegion(request: RegionRequest): Promise<RegionResolution> {
       return regionResolver.resolve(request);
     },
 

@@ -17,7 +17,7 @@ export interface AppOptions {
   svix?: { keys: Buffer[] };
   maxBodyBytes: number;
   seedSchema: boolean;
-  /** The `public_metadata` key that holds the user's chosen region; defaults to `dataRegion`. */
+  /** The `public_metadata` key that contains the user's chosen region; defaults to `dataRegion`. */
   regionMetadataKey?: string;
   provisioning: ProvisioningService;
   logger: Logger;

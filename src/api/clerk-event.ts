@@ -1,7 +1,7 @@
 // Parsing of Clerk webhook bodies, after the signature over the raw bytes has been checked.
 import { CLERK_USER_ID_PATTERN, type RegionRequest } from '../shared';
 
-/** Default key in a user's `public_metadata` that holds the data region they chose; REGION_METADATA_KEY sets another. */
+/** Default key in a user's `public_metadata` that contains the region they chose; REGION_METADATA_KEY sets another. */
 export const REGION_METADATA_KEY = 'dataRegion';
 
 export type ParsedEvent =

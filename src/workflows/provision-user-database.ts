@@ -1,6 +1,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  condition,
   log,
   proxyActivities,
   setHandler,
@@ -14,13 +15,18 @@ import {
   type ProvisionResult,
   type ProvisioningStatus,
   type ProvisioningStep,
+  type RegionDecision,
+  RegionSource,
   searchAttributes,
+  setRegionSignal,
   statusQuery,
+  type UndecidedRegion,
 } from '../shared';
 
 const NON_RETRYABLE = [ErrorType.INVALID_INPUT, ErrorType.CONFIGURATION];
 
-// Region resolution reads a local file, so a short timeout is plenty; it is retried like any activity.
+// Region resolution reads a local file, or sends one request to ip-api with a 3 s timeout, so 10 s is
+// plenty. It is retried like any activity, and ip-api's rate limit sets its own retry delay.
 const { resolveRegion } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: {
@@ -54,9 +60,34 @@ export async function provisionUserDatabase(input: ProvisionInput): Promise<Prov
     upsertSearchAttributes([{ key: searchAttributes.status, value: step }]);
   };
 
+  // Registered at the start so that a signal sent at any time is seen, but accepted only while waiting.
+  let operatorRegion: string | undefined;
+  setHandler(setRegionSignal, (region: unknown) => {
+    const problem = checkOperatorRegion(region, status, operatorRegion);
+    if (problem !== undefined) {
+      log.warn('Ignored setRegion signal', { problem, step: status.step });
+      return;
+    }
+    operatorRegion = region as string;
+  });
+
   try {
     enter('resolving-region');
-    const decision = await resolveRegion(input.region);
+    const resolution = await resolveRegion(input.region);
+    let decision: RegionDecision;
+    if ('undecided' in resolution) {
+      status.undecided = resolution;
+      enter('awaiting-region');
+      log.warn('No region decided; waiting for a setRegion signal', {
+        reason: resolution.reason,
+        allowedRegions: resolution.allowedRegions,
+      });
+      await condition(() => operatorRegion !== undefined);
+      decision = operatorDecision(resolution, operatorRegion as string);
+      status.undecided = undefined;
+    } else {
+      decision = resolution;
+    }
     status.decision = decision;
     upsertSearchAttributes([{ key: searchAttributes.region, value: decision.region }]);
     log.info('Region decided', { region: decision.region, source: decision.source, reason: decision.reason });
@@ -82,6 +113,38 @@ export async function provisionUserDatabase(input: ProvisionInput): Promise<Prov
     log.error('Provisioning failed', { step: failedStep, error: status.error });
     throw error;
   }
+}
+
+/** Returns why a setRegion signal cannot be accepted now, or undefined when it can. */
+function checkOperatorRegion(
+  region: unknown,
+  status: ProvisioningStatus,
+  accepted: string | undefined,
+): string | undefined {
+  if (status.step !== 'awaiting-region' || status.undecided === undefined) {
+    return 'the workflow is not awaiting a region';
+  }
+  if (accepted !== undefined) {
+    return `region ${accepted} was already set`;
+  }
+  if (typeof region !== 'string' || !status.undecided.allowedRegions.includes(region)) {
+    // The value comes from an operator's command line, so only a short prefix of it is logged.
+    const received = JSON.stringify(typeof region === 'string' ? region.slice(0, 40) : typeof region);
+    return `${received} is not one of the allowed regions ${status.undecided.allowedRegions.join(', ')}`;
+  }
+  return undefined;
+}
+
+// The operator decides only the region, so the decision keeps the facts and the reason that led to the hold.
+function operatorDecision(undecided: UndecidedRegion, region: string): RegionDecision {
+  const { reason, country, databaseBuildDate } = undecided;
+  return {
+    region,
+    source: RegionSource.OPERATOR,
+    reason,
+    ...(country === undefined ? {} : { country }),
+    ...(databaseBuildDate === undefined ? {} : { databaseBuildDate }),
+  };
 }
 
 /** Returns the root cause's message, which is what an operator needs, rather than "Activity task failed". */

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { ApplicationFailure } from '@temporalio/common';
+
 import {
   createRegionResolver,
   DEFAULT_COUNTRY_DATABASE,
@@ -16,8 +18,9 @@ import {
   type CountryLookup,
   type RegionPolicy,
   type RegionResolver,
+  type SyncCountryLookup,
 } from '../../src/activities/region';
-import type { RegionDecision, RegionRequest, RegionSource } from '../../src/shared';
+import type { RegionDecision, RegionRequest, RegionResolution, RegionSource } from '../../src/shared';
 
 interface DecisionCase {
   name: string;
@@ -137,6 +140,62 @@ const COUNTRY_CASES: DecisionCase[] = [
     reason: 'country-JP',
     country: 'JP',
   },
+  {
+    name: 'IPv6 Vietnam',
+    request: { clientIp: '2001:ee0::1' },
+    region: 'us-east-1',
+    source: 'ip-country',
+    reason: 'country-VN',
+    country: 'VN',
+  },
+  {
+    name: 'IPv6 United Kingdom',
+    request: { clientIp: '2001:4c08::1' },
+    region: 'eu-west-1',
+    source: 'ip-country',
+    reason: 'country-GB',
+    country: 'GB',
+  },
+  {
+    name: 'IPv6 United States',
+    request: { clientIp: '2600::1' },
+    region: 'us-east-1',
+    source: 'ip-country',
+    reason: 'country-US',
+    country: 'US',
+  },
+  {
+    name: 'IPv6 Brazil',
+    request: { clientIp: '2001:12ff::1' },
+    region: 'us-east-1',
+    source: 'ip-country',
+    reason: 'country-BR',
+    country: 'BR',
+  },
+  {
+    name: 'IPv6 Peru',
+    request: { clientIp: '2001:1388::1' },
+    region: 'us-east-1',
+    source: 'ip-country',
+    reason: 'country-PE',
+    country: 'PE',
+  },
+  {
+    name: 'IPv6 Zimbabwe',
+    request: { clientIp: '2c0f:f8f0::1' },
+    region: 'us-east-1',
+    source: 'ip-country',
+    reason: 'country-ZW',
+    country: 'ZW',
+  },
+  {
+    name: 'IPv4-mapped IPv6 US',
+    request: { clientIp: '::ffff:8.8.8.8' },
+    region: 'us-east-1',
+    source: 'ip-country',
+    reason: 'country-US',
+    country: 'US',
+  },
 ];
 
 const NOT_PUBLIC_ADDRESSES = [
@@ -172,6 +231,8 @@ const NOT_PUBLIC_ADDRESSES = [
   '4000::1',
   '::ffff:10.0.0.1',
   '::ffff:127.0.0.1',
+  '::ffff:192.168.1.1',
+  '::ffff:100.64.0.1',
 ];
 
 const INVALID_ADDRESSES = [
@@ -193,6 +254,12 @@ const INVALID_ADDRESSES = [
   '2001:db8::g',
   '1.2.3.4, 5.6.7.8',
   '1'.repeat(200),
+  'localhost',
+  '1.2.3.4/24',
+  '::ffff:',
+  '８.８.８.８',
+  '8.8.8.8 8.8.4.4',
+  '<script>',
 ];
 
 function notPublicCase(address: string): DecisionCase {
@@ -316,8 +383,15 @@ function fakeLookup(lookup: CountryLookup['lookup']): CountryLookup {
   return { name: 'fake', buildDate: '2026-01-02T03:04:05.000Z', lookup };
 }
 
+/** Resolves a request and fails the test unless the result is a decision. */
+async function decide(resolver: RegionResolver, request: RegionRequest): Promise<RegionDecision> {
+  const resolution: RegionResolution = await resolver.resolve(request);
+  assert.ok(!('undecided' in resolution), `expected a decision, got ${JSON.stringify(resolution)}`);
+  return resolution;
+}
+
 describe('region resolver with DB-IP', () => {
-  let lookup: CountryLookup;
+  let lookup: SyncCountryLookup;
   let resolver: RegionResolver;
 
   before(async () => {
@@ -326,8 +400,8 @@ describe('region resolver with DB-IP', () => {
   });
 
   for (const testCase of ALL_CASES) {
-    test(testCase.name, () => {
-      const decision = resolver.resolve(testCase.request);
+    test(testCase.name, async () => {
+      const decision = await decide(resolver, testCase.request);
 
       assert.equal(decision.region, testCase.region);
       assert.equal(decision.source, testCase.source);
@@ -338,7 +412,7 @@ describe('region resolver with DB-IP', () => {
     });
   }
 
-  test('decision never contains IP', () => {
+  test('decision never contains IP', async () => {
     for (const testCase of ALL_CASES) {
       const clientIp = testCase.request.clientIp?.trim();
       if (clientIp === undefined || clientIp === '') {
@@ -350,7 +424,7 @@ describe('region resolver with DB-IP', () => {
         forms.push(normalized.address);
       }
 
-      const decision = resolver.resolve(testCase.request);
+      const decision = await decide(resolver, testCase.request);
       for (const key of Object.keys(decision)) {
         assert.ok(DECISION_FIELDS.has(key), `unexpected field ${key} for ${testCase.name}`);
       }
@@ -380,9 +454,9 @@ describe('region resolver with DB-IP', () => {
     assert.equal(lookup.lookup('193.0.6.139')?.country, 'NL');
   });
 
-  test('country rule beats continent', () => {
+  test('country rule beats continent', async () => {
     const policy: RegionPolicy = { ...DEFAULT_REGION_POLICY, countryRegions: { NL: 'us-east-1' } };
-    const decision = createRegionResolver({ lookup, policy }).resolve({ clientIp: '193.0.6.139' });
+    const decision = await decide(createRegionResolver({ lookup, policy }), { clientIp: '193.0.6.139' });
 
     assert.equal(decision.region, 'us-east-1');
     assert.equal(decision.source, 'ip-country');
@@ -391,7 +465,7 @@ describe('region resolver with DB-IP', () => {
 });
 
 describe('region resolver with fakes', () => {
-  test('lookup throws', () => {
+  test('lookup throws', async () => {
     const failure = new Error('corrupt search tree');
     const seen: unknown[] = [];
     const lookup = fakeLookup(() => {
@@ -403,7 +477,7 @@ describe('region resolver with fakes', () => {
       onLookupError: (error) => seen.push(error),
     });
 
-    const decision = resolver.resolve({ clientIp: '193.0.6.139' });
+    const decision = await decide(resolver, { clientIp: '193.0.6.139' });
 
     assert.equal(decision.region, 'us-east-1');
     assert.equal(decision.source, 'default');
@@ -413,23 +487,23 @@ describe('region resolver with fakes', () => {
     assert.deepEqual(seen, [failure]);
   });
 
-  test('lookup throws without handler', () => {
+  test('lookup throws without handler', async () => {
     const lookup = fakeLookup(() => {
       throw new Error('corrupt search tree');
     });
     const resolver = createRegionResolver({ lookup, policy: DEFAULT_REGION_POLICY });
 
-    const decision = resolver.resolve({ clientIp: '193.0.6.139' });
+    const decision = await decide(resolver, { clientIp: '193.0.6.139' });
 
     assert.equal(decision.reason, 'lookup-failed');
   });
 
-  test('lookup skipped for choice', () => {
+  test('lookup skipped for choice', async () => {
     const lookup = fakeLookup(() => assert.fail('lookup must not run when the user chose a region'));
     const resolver = createRegionResolver({ lookup, policy: DEFAULT_REGION_POLICY });
 
-    const allowed = resolver.resolve({ clientIp: '193.0.6.139', requestedRegion: 'us-east-1' });
-    const rejected = resolver.resolve({ clientIp: '193.0.6.139', requestedRegion: 'mars-north-1' });
+    const allowed = await decide(resolver, { clientIp: '193.0.6.139', requestedRegion: 'us-east-1' });
+    const rejected = await decide(resolver, { clientIp: '193.0.6.139', requestedRegion: 'mars-north-1' });
 
     assert.equal(allowed.source, 'user-choice');
     assert.equal(allowed.databaseBuildDate, undefined);
@@ -437,17 +511,17 @@ describe('region resolver with fakes', () => {
     assert.equal(rejected.databaseBuildDate, undefined);
   });
 
-  test('lookup skipped for private IP', () => {
+  test('lookup skipped for private IP', async () => {
     const lookup = fakeLookup(() => assert.fail('lookup must not run for a private address'));
     const resolver = createRegionResolver({ lookup, policy: DEFAULT_REGION_POLICY });
 
-    const decision = resolver.resolve({ clientIp: '192.168.0.10' });
+    const decision = await decide(resolver, { clientIp: '192.168.0.10' });
 
     assert.equal(decision.reason, 'ip-not-public');
     assert.equal(decision.databaseBuildDate, undefined);
   });
 
-  test('lookup gets normalized address', () => {
+  test('lookup gets normalized address', async () => {
     const seen: string[] = [];
     const lookup = fakeLookup((address) => {
       seen.push(address);
@@ -455,13 +529,13 @@ describe('region resolver with fakes', () => {
     });
     const resolver = createRegionResolver({ lookup, policy: DEFAULT_REGION_POLICY });
 
-    resolver.resolve({ clientIp: ' ::ffff:193.0.6.139 ' });
-    resolver.resolve({ clientIp: '[2a00:1450:4001::1%eth0]' });
+    await resolver.resolve({ clientIp: ' ::ffff:193.0.6.139 ' });
+    await resolver.resolve({ clientIp: '[2a00:1450:4001::1%eth0]' });
 
     assert.deepEqual(seen, ['193.0.6.139', '2a00:1450:4001::1']);
   });
 
-  test('MaxMind record resolves', () => {
+  test('MaxMind record resolves', async () => {
     const record = {
       country: { iso_code: 'FR' },
       continent: { code: 'EU' },
@@ -470,7 +544,7 @@ describe('region resolver with fakes', () => {
     const lookup = fakeLookup(() => readCountryRecord(record));
     const resolver = createRegionResolver({ lookup, policy: DEFAULT_REGION_POLICY });
 
-    const decision = resolver.resolve({ clientIp: '193.0.6.139' });
+    const decision = await decide(resolver, { clientIp: '193.0.6.139' });
 
     assert.equal(decision.region, 'eu-west-1');
     assert.equal(decision.source, 'ip-country');
@@ -480,22 +554,22 @@ describe('region resolver with fakes', () => {
   });
 
   // countries-list places Turkey in Asia, but a continent in the record takes precedence.
-  test('record continent beats countries-list', () => {
+  test('record continent beats countries-list', async () => {
     const lookup = fakeLookup(() => ({ country: 'TR', continent: 'EU' }));
     const resolver = createRegionResolver({ lookup, policy: DEFAULT_REGION_POLICY });
 
-    const decision = resolver.resolve({ clientIp: '193.0.6.139' });
+    const decision = await decide(resolver, { clientIp: '193.0.6.139' });
 
     assert.equal(decision.region, 'eu-west-1');
     assert.equal(decision.source, 'ip-country');
     assert.equal(decision.reason, 'country-TR');
   });
 
-  test('unknown country gets default', () => {
+  test('unknown country gets default', async () => {
     const lookup = fakeLookup(() => ({ country: 'ZZ' }));
     const resolver = createRegionResolver({ lookup, policy: DEFAULT_REGION_POLICY });
 
-    const decision: RegionDecision = resolver.resolve({ clientIp: '193.0.6.139' });
+    const decision: RegionDecision = await decide(resolver, { clientIp: '193.0.6.139' });
 
     assert.equal(decision.region, 'us-east-1');
     assert.equal(decision.source, 'default');
@@ -504,11 +578,11 @@ describe('region resolver with fakes', () => {
     assert.equal(decision.databaseBuildDate, lookup.buildDate);
   });
 
-  test('lookup without build date', () => {
+  test('lookup without build date', async () => {
     const lookup: CountryLookup = { name: 'fake', lookup: () => ({ country: 'NL' }) };
     const resolver = createRegionResolver({ lookup, policy: DEFAULT_REGION_POLICY });
 
-    const decision = resolver.resolve({ clientIp: '193.0.6.139' });
+    const decision = await decide(resolver, { clientIp: '193.0.6.139' });
 
     assert.equal(decision.reason, 'country-NL');
     assert.ok(!('databaseBuildDate' in decision));
@@ -697,6 +771,11 @@ describe('validateRegionPolicy', () => {
       message: /countryRegions\.NL maps to "mars-north-1"/,
     },
     {
+      name: 'unknown fallback',
+      policy: { ...DEFAULT_REGION_POLICY, fallback: 'guess' as RegionPolicy['fallback'] },
+      message: /fallback "guess" is not "default" or "hold"/,
+    },
+    {
       name: 'region map not object',
       policy: {
         ...DEFAULT_REGION_POLICY,
@@ -718,6 +797,7 @@ describe('validateRegionPolicy', () => {
       continentRegions: { OC: 'ap-southeast-2' },
       countryRegions: { US: 'us-east-1' },
       defaultRegion: 'us-east-1',
+      fallback: 'default',
     };
 
     assert.throws(
@@ -738,5 +818,171 @@ describe('validateRegionPolicy', () => {
     const lookup = fakeLookup(() => undefined);
 
     assert.throws(() => createRegionResolver({ lookup, policy }), /Invalid region policy/);
+  });
+});
+
+const HOLD_POLICY: RegionPolicy = { ...DEFAULT_REGION_POLICY, fallback: 'hold' };
+
+describe('region resolver with hold', () => {
+  let lookup: SyncCountryLookup;
+  let resolver: RegionResolver;
+
+  before(async () => {
+    lookup = await openMmdbCountryLookup(DEFAULT_COUNTRY_DATABASE);
+    resolver = createRegionResolver({ lookup, policy: HOLD_POLICY });
+  });
+
+  // The same table as with the default fallback: every case that would get the default region is held.
+  for (const testCase of ALL_CASES) {
+    test(`hold: ${testCase.name}`, async () => {
+      const resolution = await resolver.resolve(testCase.request);
+
+      if (testCase.source === 'default') {
+        assert.ok('undecided' in resolution, `expected an undecided result, got ${JSON.stringify(resolution)}`);
+        assert.equal(resolution.reason, testCase.reason);
+        assert.deepEqual(resolution.allowedRegions, HOLD_POLICY.allowedRegions);
+        assert.equal(resolution.country, testCase.country);
+        assert.ok(!('region' in resolution));
+      } else {
+        assert.ok(!('undecided' in resolution), `expected a decision, got ${JSON.stringify(resolution)}`);
+        assert.equal(resolution.region, testCase.region);
+        assert.equal(resolution.source, testCase.source);
+        assert.equal(resolution.reason, testCase.reason);
+      }
+    });
+  }
+
+  test('choice not allowed is held', async () => {
+    const resolution = await resolver.resolve({ clientIp: '193.0.6.139', requestedRegion: 'eu-central-1' });
+
+    assert.ok('undecided' in resolution);
+    assert.equal(resolution.reason, 'requested-region-not-allowed');
+    assert.equal(resolution.databaseBuildDate, undefined);
+  });
+
+  test('held result names the build', async () => {
+    const resolution = await resolver.resolve({ clientIp: '3000::1' });
+
+    assert.ok('undecided' in resolution);
+    assert.equal(resolution.reason, 'ip-not-found');
+    assert.equal(resolution.databaseBuildDate, lookup.buildDate);
+  });
+});
+
+// Every request of the decision table, with every lookup failing, under a policy that allows two
+// regions only: no request may end in a third region or in a region picked without a rule.
+describe('every lookup fails', () => {
+  const policy: RegionPolicy = {
+    allowedRegions: ['eu-west-1', 'us-east-1'],
+    continentRegions: { EU: 'eu-west-1', NA: 'us-east-1' },
+    countryRegions: {},
+    defaultRegion: 'eu-west-1',
+    fallback: 'default',
+  };
+  const requests: RegionRequest[] = [
+    ...ALL_CASES.map((testCase) => testCase.request),
+    { clientIp: '139.130.4.5', requestedRegion: 'ap-southeast-2' },
+  ];
+  const failingLookup = () =>
+    fakeLookup(() => {
+      throw new Error('geolocation unavailable');
+    });
+
+  test('default fallback uses default region', async () => {
+    const failures: unknown[] = [];
+    const resolver = createRegionResolver({
+      lookup: failingLookup(),
+      policy,
+      onLookupError: (error) => failures.push(error),
+    });
+
+    for (const request of requests) {
+      const decision = await decide(resolver, request);
+      assert.ok(policy.allowedRegions.includes(decision.region), `${decision.region} for ${JSON.stringify(request)}`);
+      assert.notEqual(decision.source, 'ip-country');
+    }
+    assert.ok(failures.length > 0);
+  });
+
+  test('public IP gets lookup-failed', async () => {
+    const resolver = createRegionResolver({ lookup: failingLookup(), policy });
+
+    for (const clientIp of ['193.0.6.139', '139.130.4.5', '8.8.8.8', '2001:ee0::1']) {
+      const decision = await decide(resolver, { clientIp });
+      assert.equal(decision.region, 'eu-west-1');
+      assert.equal(decision.source, 'default');
+      assert.equal(decision.reason, 'lookup-failed');
+    }
+  });
+
+  test('hold fallback holds every request', async () => {
+    const resolver = createRegionResolver({ lookup: failingLookup(), policy: { ...policy, fallback: 'hold' } });
+
+    for (const request of requests) {
+      const resolution = await resolver.resolve(request);
+      if ('undecided' in resolution) {
+        assert.deepEqual(resolution.allowedRegions, policy.allowedRegions);
+      } else {
+        // Only an allowed choice is decided without a lookup.
+        assert.equal(resolution.source, 'user-choice');
+        assert.ok(policy.allowedRegions.includes(resolution.region));
+      }
+    }
+  });
+
+  test('hold on public IP', async () => {
+    const resolver = createRegionResolver({ lookup: failingLookup(), policy: { ...policy, fallback: 'hold' } });
+
+    const resolution = await resolver.resolve({ clientIp: '8.8.8.8' });
+
+    assert.ok('undecided' in resolution);
+    assert.equal(resolution.reason, 'lookup-failed');
+  });
+
+  test('rejected promise counts as failure', async () => {
+    const lookup = fakeLookup(() => Promise.reject(new Error('connection reset')));
+    const resolver = createRegionResolver({ lookup, policy });
+
+    const decision = await decide(resolver, { clientIp: '193.0.6.139' });
+
+    assert.equal(decision.reason, 'lookup-failed');
+  });
+});
+
+describe('region resolver retries', () => {
+  test('retryable failure propagates', async () => {
+    const failure = ApplicationFailure.create({ type: 'IpApiRateLimited', message: 'rate limited' });
+    const seen: unknown[] = [];
+    const resolver = createRegionResolver({
+      lookup: fakeLookup(() => Promise.reject(failure)),
+      policy: DEFAULT_REGION_POLICY,
+      onLookupError: (error) => seen.push(error),
+    });
+
+    await assert.rejects(resolver.resolve({ clientIp: '193.0.6.139' }), (error: unknown) => error === failure);
+    assert.deepEqual(seen, []);
+  });
+
+  test('non-retryable failure falls back', async () => {
+    const failure = ApplicationFailure.create({ message: 'bad key', nonRetryable: true });
+    const resolver = createRegionResolver({
+      lookup: fakeLookup(() => Promise.reject(failure)),
+      policy: DEFAULT_REGION_POLICY,
+    });
+
+    const decision = await decide(resolver, { clientIp: '193.0.6.139' });
+
+    assert.equal(decision.reason, 'lookup-failed');
+  });
+
+  test('policy copied at creation', async () => {
+    const policy: RegionPolicy = structuredClone(DEFAULT_REGION_POLICY);
+    const resolver = createRegionResolver({ lookup: fakeLookup(() => ({ country: 'NL' })), policy });
+    policy.continentRegions['EU'] = 'mars-north-1';
+    policy.allowedRegions.push('mars-north-1');
+
+    const decision = await decide(resolver, { clientIp: '193.0.6.139' });
+
+    assert.equal(decision.region, 'eu-west-1');
   });
 });

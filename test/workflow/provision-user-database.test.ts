@@ -19,9 +19,12 @@ import {
   ErrorType,
   type DatabaseRef,
   type ProvisionInput,
+  type ProvisioningStatus,
   type RegionDecision,
   searchAttributes,
+  setRegionSignal,
   statusQuery,
+  type UndecidedRegion,
 } from '../../src/shared';
 import { provisionUserDatabase } from '../../src/workflows';
 import { registerSearchAttributes } from '../../src/temporal';
@@ -41,6 +44,12 @@ const REF: DatabaseRef = {
   location: `databases/eu-west-1/${USER_ID}.sqlite`,
 };
 const INPUT: ProvisionInput = { userId: USER_ID, region: { clientIp: '193.0.6.139' }, seedSchema: true };
+const UNDECIDED: UndecidedRegion = {
+  undecided: true,
+  reason: 'lookup-failed',
+  allowedRegions: ['eu-west-1', 'ap-southeast-2', 'us-east-1'],
+  databaseBuildDate: '2026-01-02T03:04:05.000Z',
+};
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -218,6 +227,128 @@ describe('provisionUserDatabase', () => {
       assert.deepEqual(attributes.get(searchAttributes.region), 'eu-west-1');
       assert.deepEqual(attributes.get(searchAttributes.provider), 'sqlite');
       assert.equal(ALL_SEARCH_ATTRIBUTES.length, 3);
+    });
+  });
+});
+
+describe('provisionUserDatabase with hold', () => {
+  /** Queries the status until `predicate` holds; the query reflects every signal sent before it. */
+  async function waitForStatus(
+    handle: { query: (query: typeof statusQuery) => Promise<ProvisioningStatus> },
+    predicate: (status: ProvisioningStatus) => boolean,
+  ): Promise<ProvisioningStatus> {
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const status = await handle.query(statusQuery);
+      if (predicate(status)) return status;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.fail('the workflow did not reach the expected status');
+  }
+
+  test('waits for setRegion', async () => {
+    const regions: string[] = [];
+    const activities = fakeActivities({
+      async resolveRegion() {
+        activities.calls.push('resolveRegion');
+        return UNDECIDED;
+      },
+      async createDatabase(input) {
+        activities.calls.push('createDatabase');
+        regions.push(input.region);
+        return { ref: { ...REF, region: input.region }, created: true };
+      },
+    });
+
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(provisionUserDatabase, {
+        taskQueue,
+        workflowId: USER_ID + 'g',
+        args: [INPUT],
+      });
+
+      const waiting = await waitForStatus(handle, (status) => status.step === 'awaiting-region');
+      assert.deepEqual(waiting.undecided, UNDECIDED);
+      assert.equal(waiting.decision, undefined);
+      const attributes = (await handle.describe()).typedSearchAttributes;
+      assert.equal(attributes.get(searchAttributes.status), 'awaiting-region');
+      assert.equal(attributes.get(searchAttributes.region), undefined);
+
+      // A week of skipped time changes nothing, because only the signal ends the wait.
+      await env.sleep('7 days');
+      assert.equal((await handle.query(statusQuery)).step, 'awaiting-region');
+      assert.deepEqual(activities.calls, ['resolveRegion']);
+
+      await handle.signal(setRegionSignal, 'mars-north-1');
+      await handle.signal(setRegionSignal, 42 as unknown as string);
+      const afterInvalid = await handle.query(statusQuery);
+      assert.equal(afterInvalid.step, 'awaiting-region');
+      assert.deepEqual(activities.calls, ['resolveRegion']);
+
+      await handle.signal(setRegionSignal, 'ap-southeast-2');
+      const result = await handle.result();
+
+      assert.equal(result.decision.region, 'ap-southeast-2');
+      assert.equal(result.decision.source, 'operator');
+      assert.equal(result.decision.reason, 'lookup-failed');
+      assert.equal(result.decision.databaseBuildDate, UNDECIDED.databaseBuildDate);
+      assert.deepEqual(regions, ['ap-southeast-2']);
+
+      const done = await handle.query(statusQuery);
+      assert.equal(done.step, 'ready');
+      assert.equal(done.undecided, undefined);
+      assert.deepEqual(done.decision, result.decision);
+      const finalAttributes = (await handle.describe()).typedSearchAttributes;
+      assert.equal(finalAttributes.get(searchAttributes.region), 'ap-southeast-2');
+    });
+  });
+
+  test('first valid region wins', async () => {
+    const activities = fakeActivities({
+      async resolveRegion() {
+        return UNDECIDED;
+      },
+    });
+
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(provisionUserDatabase, {
+        taskQueue,
+        workflowId: USER_ID + 'h',
+        args: [INPUT],
+      });
+      await waitForStatus(handle, (status) => status.step === 'awaiting-region');
+
+      await handle.signal(setRegionSignal, 'us-east-1');
+      await handle.signal(setRegionSignal, 'eu-west-1');
+      const result = await handle.result();
+
+      assert.equal(result.decision.region, 'us-east-1');
+      assert.equal(result.decision.source, 'operator');
+    });
+  });
+
+  test('signal ignored when decided', async () => {
+    let release: () => void = () => undefined;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const activities = fakeActivities({
+      async createDatabase() {
+        await blocked;
+        return { ref: REF, created: true };
+      },
+    });
+
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(provisionUserDatabase, {
+        taskQueue,
+        workflowId: USER_ID + 'i',
+        args: [INPUT],
+      });
+      await waitForStatus(handle, (status) => status.step === 'creating-database');
+
+      await handle.signal(setRegionSignal, 'ap-southeast-2');
+      release();
+      const result = await handle.result();
+
+      assert.deepEqual(result.decision, DECISION);
     });
   });
 });

@@ -1,4 +1,4 @@
-// Country lookups backed by a MaxMind-format (MMDB) database file.
+// The country lookup interface, and lookups backed by a MaxMind-format (MMDB) database file.
 import path from 'node:path';
 import maxmind from 'maxmind';
 
@@ -10,8 +10,11 @@ export interface CountryMatch {
 }
 
 export interface CountryLookup {
-  /** Finds the country of a normalized IP address, or returns `undefined` when there is no record. */
-  lookup(address: string): CountryMatch | undefined;
+  /**
+   * Finds the country of a normalized IP address, or returns `undefined` when there is no record.
+   * Online sources return a promise, and a thrown or rejected error means the lookup failed.
+   */
+  lookup(address: string): CountryMatch | undefined | Promise<CountryMatch | undefined>;
   /** Build date of the database as an ISO 8601 string, when the database records one. */
   readonly buildDate?: string;
   /** Short name of the database for logs, such as its file name. */
@@ -26,8 +29,18 @@ export const DEFAULT_COUNTRY_DATABASE = require.resolve('@ip-location-db/dbip-co
 
 const CODE_PATTERN = /^[A-Z]{2}$/;
 
+/** A lookup that always returns a promise, such as an online source. */
+export interface AsyncCountryLookup extends CountryLookup {
+  lookup(address: string): Promise<CountryMatch | undefined>;
+}
+
+/** A lookup that returns its result directly, without a promise. */
+export interface SyncCountryLookup extends CountryLookup {
+  lookup(address: string): CountryMatch | undefined;
+}
+
 /** Opens an MMDB country database in either the DB-IP or the MaxMind GeoIP2 record layout. */
-export async function openMmdbCountryLookup(databasePath: string): Promise<CountryLookup> {
+export async function openMmdbCountryLookup(databasePath: string): Promise<SyncCountryLookup> {
   let reader: Awaited<ReturnType<typeof maxmind.open>>;
   try {
     reader = await maxmind.open(databasePath);

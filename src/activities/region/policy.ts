@@ -3,6 +3,10 @@
 import { continents, countries } from 'countries-list';
 import { REGION_PATTERN } from '../../shared';
 
+/** What happens when no rule decides a region: use `defaultRegion`, or hold the signup for an operator. */
+export const REGION_FALLBACKS = ['default', 'hold'] as const;
+export type RegionFallback = (typeof REGION_FALLBACKS)[number];
+
 export interface RegionPolicy {
   /** Regions that databases may be created in. A requested region outside this list is not used. */
   allowedRegions: string[];
@@ -10,8 +14,9 @@ export interface RegionPolicy {
   continentRegions: Record<string, string>;
   /** Region per ISO 3166-1 alpha-2 country code, checked before `continentRegions`. */
   countryRegions: Record<string, string>;
-  /** Region used when no other rule applies. */
+  /** Region used when no other rule applies and `fallback` is `default`. */
   defaultRegion: string;
+  fallback: RegionFallback;
 }
 
 export const DEFAULT_REGION_POLICY: RegionPolicy = {
@@ -27,6 +32,7 @@ export const DEFAULT_REGION_POLICY: RegionPolicy = {
   },
   countryRegions: {},
   defaultRegion: 'us-east-1',
+  fallback: 'default',
 };
 
 const COUNTRY_CODE_PATTERN = /^[A-Z]{2}$/;
@@ -58,6 +64,17 @@ function continentOfCountry(country: string): string | undefined {
 
 /** Checks a policy and throws an Error that lists every problem found. */
 export function validateRegionPolicy(policy: RegionPolicy): void {
+  const problems = findPolicyProblems(policy);
+  if (problems.length > 0) {
+    throw new Error(`Invalid region policy: ${problems.join('; ')}. ${POLICY_HINT}`);
+  }
+}
+
+export const POLICY_HINT =
+  'Region names look like eu-west-1, and every region the policy uses must be listed in allowedRegions.';
+
+/** Lists the problems of a policy, or returns an empty list when it is valid. */
+export function findPolicyProblems(policy: RegionPolicy): string[] {
   const problems: string[] = [];
   const allowed = new Set<string>();
 
@@ -82,12 +99,10 @@ export function validateRegionPolicy(policy: RegionPolicy): void {
   checkRegionMap(policy.continentRegions, 'continentRegions', continentKey, allowed, problems);
   checkRegionMap(policy.countryRegions, 'countryRegions', countryKey, allowed, problems);
 
-  if (problems.length > 0) {
-    throw new Error(
-      `Invalid region policy: ${problems.join('; ')}. Region names look like eu-west-1, ` +
-        `and every region the policy uses must be listed in allowedRegions.`,
-    );
+  if (!(REGION_FALLBACKS as readonly unknown[]).includes(policy.fallback)) {
+    problems.push(`fallback ${JSON.stringify(policy.fallback)} is not "default" or "hold"`);
   }
+  return problems;
 }
 
 function checkRegionMap(

@@ -1,38 +1,42 @@
 // Decides the data region for a new user from the region they chose or the country of their IP.
-import { RegionSource, type RegionDecision, type RegionRequest } from '../../shared';
+import { ApplicationFailure } from '@temporalio/common';
+
+import { RegionSource, type RegionRequest, type RegionResolution } from '../../shared';
 import { normalizeAddress } from './address';
-import type { CountryLookup } from './country-lookup';
+import type { CountryLookup, CountryMatch } from './country-lookup';
 import { regionForCountry, validateRegionPolicy, type RegionPolicy } from './policy';
 
 export interface RegionResolverOptions {
   lookup: CountryLookup;
   policy: RegionPolicy;
-  /** Receives the error when a lookup throws, so that the caller can log it. */
+  /** Receives the error when a lookup fails, so that the caller can log it. */
   onLookupError?: (error: unknown) => void;
 }
 
 export interface RegionResolver {
-  resolve(request: RegionRequest): RegionDecision;
+  /** Returns a decision, or an undecided result when no rule applies and the policy's fallback is `hold`. */
+  resolve(request: RegionRequest): Promise<RegionResolution>;
 }
 
 /** Creates a resolver after validating the policy, which throws an Error when the policy is invalid. */
 export function createRegionResolver(options: RegionResolverOptions): RegionResolver {
-  validateRegionPolicy(options.policy);
-  return { resolve: (request) => resolveRegion(request, options) };
+  // A copy, so that a caller who changes its policy object later cannot bypass the validation.
+  const policy = structuredClone(options.policy);
+  validateRegionPolicy(policy);
+  return { resolve: (request) => resolveRegion(request, { ...options, policy }) };
 }
 
 // The decision is kept in workflow history and returned by the status query, so it never contains
 // the IP.
-function resolveRegion(request: RegionRequest, options: RegionResolverOptions): RegionDecision {
+async function resolveRegion(request: RegionRequest, options: RegionResolverOptions): Promise<RegionResolution> {
   const { lookup, policy } = options;
-  const fallback = (reason: string): RegionDecision => ({
-    region: policy.defaultRegion,
-    source: RegionSource.DEFAULT,
-    reason,
-  });
+  const fallback = (reason: string): RegionResolution =>
+    policy.fallback === 'hold'
+      ? { undecided: true, reason, allowedRegions: [...policy.allowedRegions] }
+      : { region: policy.defaultRegion, source: RegionSource.DEFAULT, reason };
 
-  // A rejected choice gives the default region instead of a guess from the IP, so that every
-  // rejected choice ends in the same predictable region.
+  // A rejected choice goes to the fallback instead of a guess from the IP, so that a user who stated
+  // a region never silently gets the region of their IP.
   const requested = readRequestedRegion(request.requestedRegion);
   if (requested !== undefined) {
     if (policy.allowedRegions.includes(requested)) {
@@ -47,10 +51,15 @@ function resolveRegion(request: RegionRequest, options: RegionResolverOptions): 
   }
 
   const lookedUp = lookup.buildDate === undefined ? {} : { databaseBuildDate: lookup.buildDate };
-  let match: ReturnType<CountryLookup['lookup']>;
+  let match: CountryMatch | undefined;
   try {
-    match = lookup.lookup(normalized.address);
+    match = await lookup.lookup(normalized.address);
   } catch (error) {
+    // A retryable ApplicationFailure, such as ip-api's rate limit, makes Temporal retry the activity
+    // later. Any other error ends in the fallback with the reason lookup-failed.
+    if (error instanceof ApplicationFailure && !error.nonRetryable) {
+      throw error;
+    }
     options.onLookupError?.(error);
     return { ...fallback('lookup-failed'), ...lookedUp };
   }
