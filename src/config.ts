@@ -148,13 +148,13 @@ export interface CommonConfig {
   database: { provider: 'sqlite' | 'postgres'; seedSchema: boolean; postgres?: PostgresConfig };
   /** Path of an MMDB country database; unset means the one shipped with the npm package. */
   geoipDatabase?: string;
-  /** Where the signup IP's country comes from: the MMDB file or the ip-api.com API. */
+  /** Source of the signup IP's country: the MMDB file or the ip-api.com API. */
   geoipSource: 'mmdb' | 'ip-api';
   /** ip-api settings, used when `geoipSource` is `ip-api`; the key is a secret. */
   ipApi: { key?: string; baseUrl?: string };
   /** Absolute path of the region policy file; unset means config/region-policy.json in the package. */
   regionPolicyFile?: string;
-  /** The key in a user's `public_metadata` that holds the region they chose; the API reads it. */
+  /** Key in a user's `public_metadata` that contains the region they chose; the API reads it. */
   regionMetadataKey: string;
 }
 

@@ -3,22 +3,30 @@ import type { CommonConfig } from '../config';
 import type { Logger } from '../logger';
 import type { ActivityDependencies } from '.';
 import { migrationsFor } from './migrations';
+import { createPostgresProvider } from './providers/postgres';
+import type { DatabaseProvider } from './providers/provider';
 import { createSqliteProvider } from './providers/sqlite';
-import { createRegionResolver, DEFAULT_COUNTRY_DATABASE, DEFAULT_REGION_POLICY, openMmdbCountryLookup } from './region';
+import { buildRegionResolver } from './region/from-config';
 
 export async function buildActivityDependencies(config: CommonConfig, logger: Logger): Promise<ActivityDependencies> {
-  const lookup = await openMmdbCountryLookup(config.geoipDatabase ?? DEFAULT_COUNTRY_DATABASE);
-  logger.info({ database: lookup.name, buildDate: lookup.buildDate }, 'Opened the country database');
+  const regionResolver = await buildRegionResolver(config, logger);
 
-  const regionResolver = createRegionResolver({
-    lookup,
-    policy: DEFAULT_REGION_POLICY,
-    onLookupError: (error) => logger.warn({ err: error }, 'Country lookup failed; the default region applies'),
-  });
-
-  const provider = createSqliteProvider({ dataDir: config.dataDir });
+  const provider = buildProvider(config, logger);
   const migrations = config.database.seedSchema ? migrationsFor(provider.dialect) : [];
   logger.info({ provider: provider.name, migrations: migrations.length }, 'Database provider ready');
 
   return { regionResolver, provider, migrations };
+}
+
+function buildProvider(config: CommonConfig, logger: Logger): DatabaseProvider {
+  const postgres = config.database.postgres;
+  if (config.database.provider === 'postgres' && postgres) {
+    return createPostgresProvider({
+      servers: postgres.urls,
+      rolePerUser: postgres.rolePerUser,
+      onIdleConnectionError: (error, server) =>
+        logger.warn({ err: error, server }, 'Idle Postgres connection failed; the pool drops it'),
+    });
+  }
+  return createSqliteProvider({ dataDir: config.dataDir });
 }

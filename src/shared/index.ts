@@ -1,7 +1,7 @@
 // Definitions that the API, the worker and the workflow all import. Nothing here may do I/O or
 // import a Node built-in, because the workflow bundle includes this file.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 export const TASK_QUEUE = 'per-user-db';
 
@@ -16,6 +16,7 @@ export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/;
 
 export const ProvisioningStep = {
   RESOLVING_REGION: 'resolving-region',
+  AWAITING_REGION: 'awaiting-region',
   CREATING_DATABASE: 'creating-database',
   SEEDING_SCHEMA: 'seeding-schema',
   READY: 'ready',
@@ -28,6 +29,7 @@ export const RegionSource = {
   USER_CHOICE: 'user-choice',
   IP_COUNTRY: 'ip-country',
   DEFAULT: 'default',
+  OPERATOR: 'operator',
 } as const;
 export type RegionSource = (typeof RegionSource)[keyof typeof RegionSource];
 
@@ -49,6 +51,22 @@ export interface RegionDecision {
   /** Build date of the country database used, as an ISO 8601 string. */
   databaseBuildDate?: string;
 }
+
+/**
+ * The resolver's result when no rule decided a region and the policy's fallback is `hold`. The workflow
+ * then waits for an operator to send the `setRegion` signal.
+ */
+export interface UndecidedRegion {
+  undecided: true;
+  /** Reason that no region was decided, with the same values as a `default` decision's reason. */
+  reason: string;
+  /** Regions that the operator may choose from. */
+  allowedRegions: string[];
+  country?: string;
+  databaseBuildDate?: string;
+}
+
+export type RegionResolution = RegionDecision | UndecidedRegion;
 
 /** How to find a tenant database again; contains no secret and no personal data. */
 export interface DatabaseRef {
@@ -90,6 +108,8 @@ export interface ProvisionResult {
 export interface ProvisioningStatus {
   step: ProvisioningStep;
   decision?: RegionDecision;
+  /** The undecided result that the workflow holds on, set while `step` is `awaiting-region`. */
+  undecided?: UndecidedRegion;
   database?: DatabaseRef;
   schemaVersion?: number;
   /** The failure message when `step` is `failed`. */
@@ -97,6 +117,9 @@ export interface ProvisioningStatus {
 }
 
 export const statusQuery = defineQuery<ProvisioningStatus>('status');
+
+/** Sets the region of a workflow in `awaiting-region`; the argument must be one of the policy's allowed regions. */
+export const setRegionSignal = defineSignal<[region: string]>('setRegion');
 
 /** Keyword search attributes that the Web UI list can filter on. None carries personal data. */
 export const searchAttributes = {
@@ -111,4 +134,12 @@ export const ALL_SEARCH_ATTRIBUTES = Object.values(searchAttributes);
 export const ErrorType = {
   INVALID_INPUT: 'InvalidInput',
   CONFIGURATION: 'ConfigurationError',
+  /** The database provider rejected the credentials. */
+  PROVIDER_AUTHENTICATION: 'ProviderAuthenticationFailed',
+  /** The provider account has reached a limit, such as its number of databases. */
+  PROVIDER_QUOTA_EXCEEDED: 'ProviderQuotaExceeded',
+  /** The provider does not serve the region, or no server is configured for it. */
+  REGION_NOT_AVAILABLE: 'RegionNotAvailable',
+  /** The provider's API is gone (HTTP 410, or its host no longer resolves). */
+  PROVIDER_RETIRED: 'ProviderRetired',
 } as const;
