@@ -34,6 +34,10 @@ function optional<T extends z.ZodType>(schema: T) {
   return z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 }
 
+/** Values of DATABASE_PROVIDER. */
+export const DATABASE_PROVIDERS = ['sqlite', 'postgres', 'xata', 'xata-lite'] as const;
+export type DatabaseProviderName = (typeof DATABASE_PROVIDERS)[number];
+
 const commonSchema = z.object({
   NODE_ENV: optional(z.enum(['development', 'production', 'test'])),
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
@@ -45,9 +49,20 @@ const commonSchema = z.object({
   TEMPORAL_TLS: optional(booleanFromEnv),
   TEMPORAL_DEV_SERVER_PORT: optional(portFromEnv),
   TEMPORAL_UI_PORT: optional(portFromEnv),
-  DATABASE_PROVIDER: optional(z.enum(['sqlite', 'postgres'], { message: 'expected sqlite or postgres' })),
+  DATABASE_PROVIDER: optional(
+    z.enum(DATABASE_PROVIDERS, { message: 'expected sqlite or postgres, or xata or xata-lite for Xata' }),
+  ),
   POSTGRES_URLS: optional(postgresUrls),
   POSTGRES_ROLE_PER_USER: optional(booleanFromEnv),
+  XATA_API_KEY: optional(
+    z.string().refine((value) => value.trim() === value, 'must not start or end with white space'),
+  ),
+  XATA_ORGANIZATION: optional(z.string().regex(/^[A-Za-z0-9_~:-]+$/, 'expected an organization ID')),
+  XATA_PROJECT: optional(z.string().regex(/^[A-Za-z0-9_~:-]+$/, 'expected a project ID')),
+  XATA_WORKSPACE_SLUG: optional(z.string().regex(/^[A-Za-z0-9_~-]+$/, 'expected a workspace ID')),
+  XATA_API_BASE_URL: optional(z.string().refine(isBaseUrl, 'expected an http or https URL without query')),
+  XATA_BRANCH_IMAGE: optional(z.string().min(1)),
+  XATA_INSTANCE_TYPE: optional(z.string().min(1)),
   SEED_SCHEMA: optional(booleanFromEnv),
   GEOIP_DATABASE: optional(z.string()),
   GEOIP_SOURCE: optional(z.enum(['mmdb', 'ip-api'], { message: 'expected mmdb or ip-api' })),
@@ -110,8 +125,23 @@ function apiSchema(sources: readonly WebhookSource[]) {
     PORT: optional(portFromEnv),
     MAX_BODY_BYTES: optional(z.coerce.number().int().min(1024, 'expected at least 1024 bytes')),
     TEMPORAL_START_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(30_000)),
+    DELETION_GRACE_PERIOD: optional(durationFromEnv),
+    STATUS_API_TOKEN: optional(
+      z.string().min(16, 'expected at least 16 characters; generate one with `openssl rand -hex 32`'),
+    ),
   });
 }
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration such as `72h`, `30m`, `7d` or `0s`, in milliseconds. */
+const durationFromEnv = z
+  .string()
+  .regex(/^\d{1,9}(ms|s|m|h|d)$/, 'expected a whole number with a unit, such as 72h, 30m, 7d or 0s')
+  .transform((value) => {
+    const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(value) as RegExpExecArray;
+    return Number(amount) * (DURATION_UNITS_MS[unit as string] as number);
+  });
 
 const FIXES: Record<string, string> = {
   HOOKDECK_WEBHOOK_SECRET:
@@ -120,6 +150,25 @@ const FIXES: Record<string, string> = {
   CLERK_WEBHOOK_SECRETS:
     "set it to the endpoint's signing secret from the Clerk Dashboard (Webhooks), whsec_..., comma-separated during a rotation",
 };
+
+/** Settings of the `xata` provider; set when DATABASE_PROVIDER is xata. The API key is a secret. */
+export interface XataConfig {
+  apiKey: string;
+  organizationId: string;
+  projectId: string;
+  /** Unset means the documented https://api.xata.tech. */
+  baseUrl?: string;
+  branchImage?: string;
+  instanceType?: string;
+}
+
+/** Settings of the legacy `xata-lite` provider; set when DATABASE_PROVIDER is xata-lite. The API key is a secret. */
+export interface XataLiteConfig {
+  apiKey: string;
+  workspaceId: string;
+  /** Unset means the client's https://api.xata.io. */
+  baseUrl?: string;
+}
 
 /** Servers of the `postgres` provider; set when DATABASE_PROVIDER is postgres. */
 export interface PostgresConfig {
@@ -145,7 +194,13 @@ export interface CommonConfig {
   /** Absolute path of the folder for per-user SQLite databases and the dev server's state. */
   dataDir: string;
   temporal: TemporalConfig;
-  database: { provider: 'sqlite' | 'postgres'; seedSchema: boolean; postgres?: PostgresConfig };
+  database: {
+    provider: DatabaseProviderName;
+    seedSchema: boolean;
+    postgres?: PostgresConfig;
+    xata?: XataConfig;
+    xataLite?: XataLiteConfig;
+  };
   /** Path of an MMDB country database; unset means the one shipped with the npm package. */
   geoipDatabase?: string;
   /** Source of the signup IP's country: the MMDB file or the ip-api.com API. */
@@ -167,6 +222,10 @@ export interface ApiConfig extends CommonConfig {
   maxBodyBytes: number;
   /** Deadline for the start call to Temporal, well under Hookdeck's 60 s delivery timeout. */
   startTimeoutMs: number;
+  /** How long a deleted user's database stays disabled but restorable before it is deleted. */
+  deletionGracePeriodMs: number;
+  /** Bearer token for GET /tenants/:userId; the endpoint is off while it is unset. */
+  statusApiToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -214,6 +273,8 @@ function toCommon(values: z.output<typeof commonSchema>, cwd: string): CommonCon
 function toDatabaseConfig(values: z.output<typeof commonSchema>): CommonConfig['database'] {
   const provider = values.DATABASE_PROVIDER ?? 'sqlite';
   const seedSchema = values.SEED_SCHEMA ?? true;
+  if (provider === 'xata') return { provider, seedSchema, xata: toXataConfig(values) };
+  if (provider === 'xata-lite') return { provider, seedSchema, xataLite: toXataLiteConfig(values) };
   if (provider !== 'postgres') return { provider, seedSchema };
 
   if (!values.POSTGRES_URLS) {
@@ -226,6 +287,36 @@ function toDatabaseConfig(values: z.output<typeof commonSchema>): CommonConfig['
     seedSchema,
     postgres: { urls: values.POSTGRES_URLS, rolePerUser: values.POSTGRES_ROLE_PER_USER ?? false },
   };
+}
+
+function toXataConfig(values: z.output<typeof commonSchema>): XataConfig {
+  const missing = missingVariables(values, ['XATA_API_KEY', 'XATA_ORGANIZATION', 'XATA_PROJECT'], 'xata');
+  if (missing.length > 0) throw new ConfigError(missing);
+  return {
+    apiKey: values.XATA_API_KEY as string,
+    organizationId: values.XATA_ORGANIZATION as string,
+    projectId: values.XATA_PROJECT as string,
+    baseUrl: values.XATA_API_BASE_URL,
+    branchImage: values.XATA_BRANCH_IMAGE,
+    instanceType: values.XATA_INSTANCE_TYPE,
+  };
+}
+
+function toXataLiteConfig(values: z.output<typeof commonSchema>): XataLiteConfig {
+  const missing = missingVariables(values, ['XATA_API_KEY', 'XATA_WORKSPACE_SLUG'], 'xata-lite');
+  if (missing.length > 0) throw new ConfigError(missing);
+  return {
+    apiKey: values.XATA_API_KEY as string,
+    workspaceId: values.XATA_WORKSPACE_SLUG as string,
+    baseUrl: values.XATA_API_BASE_URL,
+  };
+}
+
+/** Returns one problem for each variable in `names` that is unset, naming the provider that needs it. */
+function missingVariables(values: z.output<typeof commonSchema>, names: (keyof typeof values)[], provider: string) {
+  return names
+    .filter((name) => values[name] === undefined)
+    .map((name) => `${String(name)}: missing; DATABASE_PROVIDER=${provider} needs it`);
 }
 
 /** Parses what the worker and the start command need; throws ConfigError naming each bad variable. */
@@ -250,5 +341,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
     svix: enabled.includes('svix') ? { keys: values.CLERK_WEBHOOK_SECRETS as Buffer[] } : undefined,
     maxBodyBytes: values.MAX_BODY_BYTES ?? 1024 * 1024,
     startTimeoutMs: values.TEMPORAL_START_TIMEOUT_MS ?? 5000,
+    deletionGracePeriodMs: values.DELETION_GRACE_PERIOD ?? 72 * 3_600_000,
+    statusApiToken: values.STATUS_API_TOKEN,
   };
 }

@@ -20,7 +20,8 @@ async function main(): Promise<void> {
 
   try {
     const connection = await connectWorker(config.temporal);
-    const activities = createActivities(await buildActivityDependencies(config, logger));
+    const dependencies = await buildActivityDependencies(config, logger);
+    const activities = createActivities(dependencies);
     const worker = await Worker.create({
       connection,
       namespace: config.temporal.namespace,
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
     );
     // Worker.run returns after SIGINT or SIGTERM, once in-flight tasks have finished or timed out.
     await worker.run();
+    await dependencies.provider.close?.();
+    await dependencies.catalog.close();
     await connection.close();
     logger.info('Worker stopped');
   } catch (error) {

@@ -1,6 +1,7 @@
 // Activities are built by a factory so that the worker passes real dependencies and tests pass fakes.
 import { log } from '@temporalio/activity';
 
+import type { LifecycleEvent, LifecycleUpdate, TenantCatalog, TenantStatus } from '../catalog/catalog';
 import type { CreateDatabaseResult, DatabaseRef, RegionRequest, RegionResolution, SeedSchemaResult } from '../shared';
 import type { Migration } from './migrations';
 import type { DatabaseProvider } from './providers/provider';
@@ -10,9 +11,10 @@ export interface ActivityDependencies {
   regionResolver: RegionResolver;
   provider: DatabaseProvider;
   migrations: Migration[];
+  catalog: TenantCatalog;
 }
 
-export function createActivities({ regionResolver, provider, migrations }: ActivityDependencies) {
+export function createActivities({ regionResolver, provider, migrations, catalog }: ActivityDependencies) {
   return {
     async resolveRegion(request: RegionRequest): Promise<RegionResolution> {
       return regionResolver.resolve(request);
@@ -31,6 +33,36 @@ export function createActivities({ regionResolver, provider, migrations }: Activ
       const result = await provider.applySchema(ref, migrations);
       log.info('Schema is up to date', { version: result.version, applied: result.applied });
       return result;
+    },
+
+    async setDatabaseEnabled(input: { ref: DatabaseRef; enabled: boolean }): Promise<void> {
+      if (!provider.setEnabled) {
+        log.warn('The provider cannot disable a database; it stays usable until it is deleted', {
+          provider: provider.name,
+        });
+        return;
+      }
+      await provider.setEnabled(input.ref, input.enabled);
+      log.info(input.enabled ? 'Enabled database' : 'Disabled database', { provider: input.ref.provider });
+    },
+
+    async deleteDatabase(ref: DatabaseRef): Promise<{ deleted: boolean }> {
+      const result = await provider.deleteDatabase(ref);
+      log.info(result.deleted ? 'Deleted database' : 'Database was already gone', { provider: ref.provider });
+      return result;
+    },
+
+    /** Returns the catalog's status of a tenant, which outlives Temporal's history retention. */
+    async readTenantStatus(userId: string): Promise<TenantStatus | undefined> {
+      return (await catalog.get(userId))?.status;
+    },
+
+    async recordLifecycleEvent(input: {
+      userId: string;
+      event: LifecycleEvent;
+      update?: LifecycleUpdate;
+    }): Promise<void> {
+      await catalog.record(input.userId, input.event, input.update);
     },
   };
 }

@@ -9,6 +9,10 @@ import { type ProvisioningService, TemporalUnavailableError } from './provisioni
 import { type Outcome, send } from './responses';
 import { HOOKDECK_SIGNATURE_HEADERS, verifyHookdeckSignature } from './signature';
 import { verifySvixSignature } from './svix-signature';
+import { createTenantsRouter, type TenantsRouterOptions } from './tenants';
+
+/** Seventy-two hours, the default of DELETION_GRACE_PERIOD. */
+const DEFAULT_GRACE_PERIOD_MS = 72 * 60 * 60 * 1000;
 
 export interface AppOptions {
   /** Enables POST /webhooks/clerk for deliveries signed by Hookdeck. */
@@ -19,7 +23,11 @@ export interface AppOptions {
   seedSchema: boolean;
   /** The `public_metadata` key that contains the user's chosen region; defaults to `dataRegion`. */
   regionMetadataKey?: string;
+  /** Grace period sent with each deletion request; see DELETION_GRACE_PERIOD. */
+  deletionGracePeriodMs?: number;
   provisioning: ProvisioningService;
+  /** Enables GET /tenants/:userId; unset leaves it off. */
+  tenants?: Omit<TenantsRouterOptions, 'logger'>;
   logger: Logger;
   metrics?: WebhookMetrics;
 }
@@ -43,6 +51,7 @@ function reasonOf(outcome: Outcome): string | undefined {
 
 export function createApp(options: AppOptions): express.Express {
   const { provisioning, logger } = options;
+  const deletionGracePeriodMs = options.deletionGracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS;
   const metrics = options.metrics ?? new WebhookMetrics();
   const app = express();
   app.disable('x-powered-by');
@@ -68,6 +77,8 @@ export function createApp(options: AppOptions): express.Express {
   app.get('/metrics', (_req, res) => {
     res.type('text/plain; version=0.0.4').send(metrics.render());
   });
+
+  if (options.tenants) app.use('/tenants', createTenantsRouter({ ...options.tenants, logger }));
 
   // The raw bytes are what was signed, so no parser may touch them first, whatever the content type.
   const rawBody = express.raw({ type: () => true, limit: options.maxBodyBytes, inflate: false });
@@ -107,14 +118,23 @@ export function createApp(options: AppOptions): express.Express {
       }
 
       if (event.kind === 'other') {
-        logger.info({ ...ids, type: event.type, userId: event.userId }, 'Ignored webhook event');
-        const reason = event.type === 'user.deleted' ? 'deprovisioning is not implemented yet' : undefined;
-        respond(res, { kind: 'ignored', type: event.type, reason });
+        logger.info({ ...ids, type: event.type }, 'Ignored webhook event');
+        respond(res, { kind: 'ignored', type: event.type });
         return;
       }
 
       const log = logger.child({ ...ids, userId: event.userId, workflowId: event.userId });
       try {
+        if (event.kind === 'user.deleted') {
+          // The input only matters when the deletion arrives first; the workflow then provisions nothing.
+          const input = { userId: event.userId, region: {}, seedSchema: options.seedSchema };
+          const outcome = await provisioning.requestDeletion(input, { gracePeriodMs: deletionGracePeriodMs });
+          if (outcome.kind === 'deletion-requested') log.info('Requested deletion');
+          else log.info('The user was deleted already; nothing to do');
+          respond(res, outcome);
+          return;
+        }
+
         const outcome = await provisioning.start({
           userId: event.userId,
           region: event.region,

@@ -5,7 +5,9 @@ import { CLERK_USER_ID_PATTERN, type RegionRequest } from '../shared';
 export const REGION_METADATA_KEY = 'dataRegion';
 
 export type ParsedEvent =
-  { kind: 'user.created'; userId: string; region: RegionRequest } | { kind: 'other'; type: string; userId?: string };
+  | { kind: 'user.created'; userId: string; region: RegionRequest }
+  | { kind: 'user.deleted'; userId: string }
+  | { kind: 'other'; type: string };
 
 export class InvalidEventError extends Error {
   override name = 'InvalidEventError';
@@ -48,7 +50,7 @@ export function parseClerkEvent(rawBody: Buffer, regionMetadataKey = REGION_META
   if (typeof userId !== 'string' || !CLERK_USER_ID_PATTERN.test(userId)) {
     throw new InvalidEventError('invalid data.id: expected a Clerk user id such as user_2pQfEu...');
   }
-  if (event.type === 'user.deleted') return { kind: 'other', type: event.type, userId };
+  if (event.type === 'user.deleted') return { kind: 'user.deleted', userId };
 
   return {
     kind: 'user.created',

@@ -7,16 +7,32 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
 } from '@temporalio/client';
 
-import { PROVISION_WORKFLOW_TYPE, type ProvisionInput } from '../shared';
+import {
+  type DeletionRequest,
+  PROVISION_WORKFLOW_TYPE,
+  type ProvisionInput,
+  type ProvisioningStatus,
+  requestDeletionSignal,
+  statusQuery,
+} from '../shared';
 import type { provisionUserDatabase } from '../workflows';
 
 export type StartOutcome =
   { kind: 'started'; workflowId: string; runId: string } | { kind: 'duplicate'; workflowId: string };
 
+export type DeletionOutcome =
+  { kind: 'deletion-requested'; workflowId: string } | { kind: 'duplicate'; workflowId: string };
+
 export interface ProvisioningService {
   start(input: ProvisionInput): Promise<StartOutcome>;
+  /**
+   * Sends the deletion request to the user's workflow, starting it if needed, so that a deletion that arrives
+   * before the signup still reaches the one workflow that orders the user's events.
+   */
+  requestDeletion(input: ProvisionInput, request: DeletionRequest): Promise<DeletionOutcome>;
   /** Resolves when Temporal answers within the deadline; rejects otherwise. */
   checkReady(): Promise<void>;
 }
@@ -55,6 +71,29 @@ export function createTemporalProvisioning(
       }
     },
 
+    async requestDeletion(input, request) {
+      try {
+        await withDeadline(() =>
+          client.workflow.signalWithStart<typeof provisionUserDatabase, [DeletionRequest]>(PROVISION_WORKFLOW_TYPE, {
+            taskQueue: options.taskQueue,
+            workflowId: input.userId,
+            args: [input],
+            signal: requestDeletionSignal,
+            signalArgs: [request],
+            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+          }),
+        );
+        return { kind: 'deletion-requested', workflowId: input.userId };
+      } catch (error) {
+        // The user's workflow completed, which now means the user was deleted already.
+        // NOTE: workflows that completed before deletion support existed also land here, and their databases
+        // are not deleted; delete those by hand.
+        if (error instanceof WorkflowExecutionAlreadyStartedError)
+          return { kind: 'duplicate', workflowId: input.userId };
+        throw classify(error);
+      }
+    },
+
     async checkReady() {
       try {
         await withDeadline(() => client.workflowService.getSystemInfo({}));
@@ -62,6 +101,27 @@ export function createTemporalProvisioning(
         throw classify(error);
       }
     },
+  };
+}
+
+/**
+ * Returns a reader of the workflow's status query, or undefined for a user without a workflow. A query needs
+ * a running worker, so a query that fails or times out also gives undefined, and the caller falls back to the
+ * catalog.
+ */
+export function createWorkflowStatusReader(
+  client: Client,
+  options: { timeoutMs: number; onError(error: unknown): void },
+) {
+  return async (userId: string): Promise<ProvisioningStatus | undefined> => {
+    try {
+      return await client.withDeadline(Date.now() + options.timeoutMs, () =>
+        client.workflow.getHandle(userId).query(statusQuery),
+      );
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) options.onError(error);
+      return undefined;
+    }
   };
 }
 

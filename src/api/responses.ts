@@ -8,6 +8,7 @@ export const RETRY_AFTER_SECONDS = 10;
 export type Outcome =
   | { kind: 'started'; workflowId: string; runId: string }
   | { kind: 'duplicate'; workflowId: string }
+  | { kind: 'deletion-requested'; workflowId: string }
   | { kind: 'ignored'; type: string; reason?: string }
   | {
       kind: 'unauthorized';
@@ -35,6 +36,9 @@ export function send(res: Response, outcome: Outcome): number {
     case 'duplicate':
       res.status(200).json({ status: 'duplicate', workflowId: outcome.workflowId });
       return 200;
+    case 'deletion-requested':
+      res.status(202).json({ status: 'deletion-requested', workflowId: outcome.workflowId });
+      return 202;
     case 'ignored':
       res.status(200).json({ ignored: outcome.type, ...(outcome.reason ? { reason: outcome.reason } : {}) });
       return 200;

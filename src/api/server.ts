@@ -1,11 +1,12 @@
 // The API process: serves the webhook endpoint and health checks.
 import { Client, Connection } from '@temporalio/client';
 
+import { openCatalog } from '../catalog/open';
 import { loadApiConfig } from '../config';
 import { exitWithError, loadEnvFile, loggerFor } from '../process';
 import { connectionOptions } from '../temporal';
 import { createApp } from './app';
-import { createTemporalProvisioning } from './provisioning';
+import { createTemporalProvisioning, createWorkflowStatusReader } from './provisioning';
 
 function main(): void {
   loadEnvFile();
@@ -33,7 +34,18 @@ function main(): void {
     maxBodyBytes: config.maxBodyBytes,
     seedSchema: config.database.seedSchema,
     regionMetadataKey: config.regionMetadataKey,
+    deletionGracePeriodMs: config.deletionGracePeriodMs,
     provisioning,
+    tenants: config.statusApiToken
+      ? {
+          token: config.statusApiToken,
+          catalog: openCatalog(config),
+          queryWorkflow: createWorkflowStatusReader(client, {
+            timeoutMs: config.startTimeoutMs,
+            onError: (error) => logger.warn({ err: error }, 'Status query failed; answering from the catalog'),
+          }),
+        }
+      : undefined,
     logger,
   });
 

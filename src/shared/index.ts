@@ -20,6 +20,9 @@ export const ProvisioningStep = {
   CREATING_DATABASE: 'creating-database',
   SEEDING_SCHEMA: 'seeding-schema',
   READY: 'ready',
+  /** Deletion was requested: the database is disabled but intact until the grace period ends. */
+  DELETING: 'deleting',
+  DELETED: 'deleted',
   FAILED: 'failed',
 } as const;
 export type ProvisioningStep = (typeof ProvisioningStep)[keyof typeof ProvisioningStep];
@@ -100,9 +103,13 @@ export interface ProvisionInput {
 
 export interface ProvisionResult {
   userId: string;
-  decision: RegionDecision;
-  database: DatabaseRef;
+  /** Absent when the user was deleted before any region was decided. */
+  decision?: RegionDecision;
+  /** Absent when the user was deleted before any database was created. */
+  database?: DatabaseRef;
   schemaVersion?: number;
+  /** True when the workflow ended because the user was deleted; workflows from before deletion support lack it. */
+  deleted?: boolean;
 }
 
 export interface ProvisioningStatus {
@@ -120,6 +127,17 @@ export const statusQuery = defineQuery<ProvisioningStatus>('status');
 
 /** Sets the region of a workflow in `awaiting-region`; the argument must be one of the policy's allowed regions. */
 export const setRegionSignal = defineSignal<[region: string]>('setRegion');
+
+export interface DeletionRequest {
+  /** How long the database stays disabled but intact, so that an operator can still restore it. */
+  gracePeriodMs: number;
+}
+
+/** Sent by the API for `user.deleted`, with signal-with-start, so a deletion before the signup is never lost. */
+export const requestDeletionSignal = defineSignal<[DeletionRequest]>('requestDeletion');
+
+/** Sent by an operator during the grace period to undo a deletion. */
+export const restoreDatabaseSignal = defineSignal<[]>('restoreDatabase');
 
 /** Keyword search attributes that the Web UI list can filter on. None carries personal data. */
 export const searchAttributes = {

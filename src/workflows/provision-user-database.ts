@@ -3,13 +3,16 @@ import {
   ApplicationFailure,
   condition,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 
 import type { Activities } from '../activities';
 import {
+  type DeletionRequest,
   ErrorType,
   type ProvisionInput,
   type ProvisionResult,
@@ -17,6 +20,8 @@ import {
   type ProvisioningStep,
   type RegionDecision,
   RegionSource,
+  requestDeletionSignal,
+  restoreDatabaseSignal,
   searchAttributes,
   setRegionSignal,
   statusQuery,
@@ -40,7 +45,7 @@ const { resolveRegion } = proxyActivities<Activities>({
 // Provider calls retry without an attempt limit: an outage delays a signup's database but never drops it,
 // and the Web UI shows the attempt count and the last failure meanwhile. Invalid input and configuration
 // errors stop at once, because retrying cannot fix them.
-const { createDatabase, seedSchema } = proxyActivities<Activities>({
+const { createDatabase, seedSchema, setDatabaseEnabled, deleteDatabase } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: {
     initialInterval: '1 second',
@@ -50,7 +55,20 @@ const { createDatabase, seedSchema } = proxyActivities<Activities>({
   },
 });
 
-/** Provisions the database of one Clerk user; the workflow id is the user id. */
+// The catalog is a local file or table, so its reads and writes run as local activities, which skip the
+// task queue round trip.
+const { readTenantStatus, recordLifecycleEvent } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+});
+
+/** Marks the workflow versions that keep running after provisioning to handle the user's deletion. */
+const LIFECYCLE_PATCH = 'tenant-lifecycle';
+
+/**
+ * Provisions the database of one Clerk user, then stays open until the user is deleted, and deletes the
+ * database after a grace period. The workflow id is the user id, so one history orders every event of a user.
+ */
 export async function provisionUserDatabase(input: ProvisionInput): Promise<ProvisionResult> {
   const status: ProvisioningStatus = { step: 'resolving-region' };
   setHandler(statusQuery, () => status);
@@ -71,6 +89,29 @@ export async function provisionUserDatabase(input: ProvisionInput): Promise<Prov
     operatorRegion = region as string;
   });
 
+  // Histories recorded before deletion support replay on the old path, which ends once the database is ready.
+  const lifecycle = patched(LIFECYCLE_PATCH);
+
+  // A repeated deletion request keeps the first one, so Svix's and Hookdeck's retries change nothing.
+  let deletion: DeletionRequest | undefined;
+  let restoreRequested = false;
+  if (lifecycle) {
+    setHandler(requestDeletionSignal, (request: DeletionRequest) => {
+      if (deletion === undefined) deletion = { gracePeriodMs: Math.max(0, Number(request?.gracePeriodMs) || 0) };
+    });
+    setHandler(restoreDatabaseSignal, () => {
+      if (status.step === 'deleting') restoreRequested = true;
+      else log.warn('Ignored restoreDatabase signal: no deletion is pending', { step: status.step });
+    });
+
+    // The catalog's tombstone outlives this workflow's history, so a user deleted long ago stays deleted.
+    if ((await readTenantStatus(input.userId)) === 'deleted' || deletion !== undefined) {
+      return finishWithoutDatabase(input.userId, status, enter);
+    }
+    await recordLifecycleEvent({ userId: input.userId, event: 'provisioning-started' });
+  }
+
+  let result: ProvisionResult;
   try {
     enter('resolving-region');
     const resolution = await resolveRegion(input.region);
@@ -82,8 +123,9 @@ export async function provisionUserDatabase(input: ProvisionInput): Promise<Prov
         reason: resolution.reason,
         allowedRegions: resolution.allowedRegions,
       });
-      await condition(() => operatorRegion !== undefined);
-      decision = operatorDecision(resolution, operatorRegion as string);
+      await condition(() => operatorRegion !== undefined || deletion !== undefined);
+      if (operatorRegion === undefined) return finishWithoutDatabase(input.userId, status, enter);
+      decision = operatorDecision(resolution, operatorRegion);
       status.undecided = undefined;
     } else {
       decision = resolution;
@@ -105,14 +147,58 @@ export async function provisionUserDatabase(input: ProvisionInput): Promise<Prov
     }
 
     enter('ready');
-    return { userId: input.userId, decision, database: ref, schemaVersion: status.schemaVersion };
+    result = { userId: input.userId, decision, database: ref, schemaVersion: status.schemaVersion };
   } catch (error) {
     const failedStep = status.step;
     status.error = describeFailure(error);
     enter('failed');
     log.error('Provisioning failed', { step: failedStep, error: status.error });
+    if (lifecycle) await recordLifecycleEvent({ userId: input.userId, event: 'provisioning-failed' });
     throw error;
   }
+  if (!lifecycle) return result;
+
+  const { decision, database } = result as Required<Pick<ProvisionResult, 'decision' | 'database'>>;
+  const regionFacts = { region: decision.region, regionSource: decision.source, provider: database.provider };
+  await recordLifecycleEvent({ userId: input.userId, event: 'provisioned', update: regionFacts });
+
+  // A deletion that arrived during provisioning is handled here, once the database exists.
+  for (;;) {
+    await condition(() => deletion !== undefined);
+    const { gracePeriodMs } = deletion as DeletionRequest;
+    enter('deleting');
+    await recordLifecycleEvent({ userId: input.userId, event: 'deletion-requested' });
+    await setDatabaseEnabled({ ref: database, enabled: false });
+    log.info('Deletion requested; the database is disabled for the grace period', { gracePeriodMs });
+
+    restoreRequested = false;
+    const restored = gracePeriodMs > 0 && (await condition(() => restoreRequested, gracePeriodMs));
+    if (!restored) break;
+
+    await setDatabaseEnabled({ ref: database, enabled: true });
+    await recordLifecycleEvent({ userId: input.userId, event: 'restored' });
+    log.info('Deletion undone by an operator');
+    deletion = undefined;
+    enter('ready');
+  }
+
+  await deleteDatabase(database);
+  await recordLifecycleEvent({ userId: input.userId, event: 'deleted' });
+  enter('deleted');
+  return { ...result, deleted: true };
+}
+
+/** Ends a workflow whose user was deleted before any database was made, leaving a tombstone in the catalog. */
+async function finishWithoutDatabase(
+  userId: string,
+  status: ProvisioningStatus,
+  enter: (step: ProvisioningStep) => void,
+): Promise<ProvisionResult> {
+  status.undecided = undefined;
+  await recordLifecycleEvent({ userId, event: 'deleted' });
+  enter('deleted');
+  log.info('The user was deleted before provisioning; no database was created');
+  return { userId, deleted: true };
 }
 
 /** Returns why a setRegion signal cannot be accepted now, or undefined when it can. */

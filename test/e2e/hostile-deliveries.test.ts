@@ -8,7 +8,14 @@ import { gzipSync } from 'node:zlib';
 import { WorkflowNotFoundError } from '@temporalio/client';
 
 import { signHookdeck } from '../../src/api/signature';
-import { listFiles, readFixture, type RunningSystem, SIGNING_SECRET, startSystem } from '../helpers/system';
+import {
+  listFiles,
+  readFixture,
+  type RunningSystem,
+  SIGNING_SECRET,
+  startSystem,
+  waitForReady,
+} from '../helpers/system';
 
 const EU_BODY = readFixture('user-created-eu.json');
 const EU_USER = 'user_2pQfEuExample7Hk3LmN9xRtVw1';
@@ -216,7 +223,7 @@ describe('concurrent identical deliveries', () => {
     assert.equal(statuses.filter((status) => status === 202).length, 1, `statuses: ${statuses.join(', ')}`);
     assert.equal(statuses.filter((status) => status === 200).length, 49, `statuses: ${statuses.join(', ')}`);
 
-    await system.env.client.workflow.getHandle(EU_USER).result();
+    await waitForReady(system.env.client, EU_USER);
     assert.deepEqual(listFiles(path.join(system.dataDir, 'databases')), [`eu-west-1/${EU_USER}.sqlite`]);
   });
 });

@@ -18,7 +18,7 @@ import { createTemporalProvisioning } from '../../src/api/provisioning';
 import { signHookdeck } from '../../src/api/signature';
 import { loadCommonConfig } from '../../src/config';
 import { freePort, RestartableDevServer } from '../helpers/dev-server';
-import { listFiles, readFixture, SIGNING_SECRET } from '../helpers/system';
+import { listFiles, readFixture, SIGNING_SECRET, waitForReady } from '../helpers/system';
 
 const START_TIMEOUT_MS = 2000;
 // A bound well above the start deadline, so that only a hanging request fails the test.
@@ -115,7 +115,7 @@ test('outage gives 503, then the retry succeeds', async () => {
   }
   assert.equal(response.status, 202);
 
-  const result = await client.workflow.getHandle(userId).result();
-  assert.equal(result.decision.region, 'ap-southeast-2');
+  const status = await waitForReady(client, userId);
+  assert.equal(status.decision?.region, 'ap-southeast-2');
   assert.deepEqual(listFiles(path.join(dataDir, 'databases')), [`ap-southeast-2/${userId}.sqlite`]);
 });

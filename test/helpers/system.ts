@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import pino from 'pino';
@@ -12,10 +13,11 @@ import pino from 'pino';
 import { createActivities } from '../../src/activities';
 import { buildActivityDependencies } from '../../src/activities/dependencies';
 import { createApp } from '../../src/api/app';
-import { createTemporalProvisioning } from '../../src/api/provisioning';
+import { createTemporalProvisioning, createWorkflowStatusReader } from '../../src/api/provisioning';
+import { openCatalog } from '../../src/catalog/open';
 import { signHookdeck } from '../../src/api/signature';
 import { loadCommonConfig } from '../../src/config';
-import { ALL_SEARCH_ATTRIBUTES } from '../../src/shared';
+import { ALL_SEARCH_ATTRIBUTES, type ProvisioningStatus, statusQuery } from '../../src/shared';
 import { devServerExecutable } from './temporal';
 
 export const SIGNING_SECRET = 'test-signing-secret';
@@ -35,7 +37,9 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
-export async function startSystem(): Promise<RunningSystem> {
+export const STATUS_API_TOKEN = 'test-status-token-0123456789abcdef';
+
+export async function startSystem(options: { deletionGracePeriodMs?: number } = {}): Promise<RunningSystem> {
   Runtime.install({
     logger: new DefaultLogger('WARN'),
     telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
@@ -53,19 +57,27 @@ export async function startSystem(): Promise<RunningSystem> {
     workflowsPath: require.resolve('../../src/workflows'),
     logger: new DefaultLogger('WARN'),
   });
+  const dependencies = await buildActivityDependencies(config, logger);
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle,
-    activities: createActivities(await buildActivityDependencies(config, logger)),
+    activities: createActivities(dependencies),
   });
   const workerRun = worker.run();
 
+  const apiCatalog = openCatalog(config);
   const app = createApp({
     hookdeck: { signingSecret: SIGNING_SECRET, requireVerified: true },
     maxBodyBytes: 1024 * 1024,
     seedSchema: true,
+    deletionGracePeriodMs: options.deletionGracePeriodMs,
     provisioning: createTemporalProvisioning(env.client, { taskQueue, timeoutMs: 5000 }),
+    tenants: {
+      token: STATUS_API_TOKEN,
+      catalog: apiCatalog,
+      queryWorkflow: createWorkflowStatusReader(env.client, { timeoutMs: 5000, onError: () => undefined }),
+    },
     logger,
   });
   const server = await new Promise<import('node:http').Server>((resolve) => {
@@ -94,6 +106,8 @@ export async function startSystem(): Promise<RunningSystem> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       worker.shutdown();
       await workerRun;
+      await apiCatalog.close();
+      await dependencies.catalog.close();
       await env.teardown();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
@@ -107,4 +121,25 @@ export function listFiles(dir: string): string[] {
     .filter((entry) => fs.statSync(path.join(dir, entry)).isFile())
     .map((entry) => entry.split(path.sep).join('/'))
     .sort();
+}
+
+/**
+ * Polls a user's status query until provisioning is ready, and returns that status. Workflows stay open after
+ * provisioning, until the user is deleted, so their result is not there to wait for.
+ */
+export async function waitForReady(client: Client, userId: string, timeoutMs = 30_000): Promise<ProvisioningStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let status: ProvisioningStatus | undefined;
+    try {
+      status = await client.workflow.getHandle(userId).query(statusQuery);
+    } catch (error) {
+      // Right after the start, the workflow may not have run its first task yet.
+      if (Date.now() > deadline) throw error;
+    }
+    if (status?.step === 'ready') return status;
+    if (status?.step === 'failed') throw new Error(`provisioning failed: ${status.error ?? 'no message'}`);
+    if (Date.now() > deadline) throw new Error(`provisioning did not become ready; step ${status?.step ?? 'unknown'}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -12,7 +12,7 @@ import pino from 'pino';
 
 import { type AppOptions, createApp, SVIX_WEBHOOK_PATH, WEBHOOK_PATH } from '../../src/api/app';
 import { WebhookMetrics } from '../../src/api/metrics';
-import type { ProvisioningService, StartOutcome } from '../../src/api/provisioning';
+import type { DeletionOutcome, ProvisioningService, StartOutcome } from '../../src/api/provisioning';
 import { signHookdeck } from '../../src/api/signature';
 import { decodeSvixSecret, signSvix } from '../../src/api/svix-signature';
 import type { ProvisionInput } from '../../src/shared';
@@ -29,6 +29,9 @@ class FakeProvisioning implements ProvisioningService {
   async start(input: ProvisionInput): Promise<StartOutcome> {
     this.calls.push(input);
     return { kind: 'started', workflowId: input.userId, runId: 'run-svix' };
+  }
+  async requestDeletion(input: ProvisionInput): Promise<DeletionOutcome> {
+    return { kind: 'deletion-requested', workflowId: input.userId };
   }
   async checkReady(): Promise<void> {}
 }

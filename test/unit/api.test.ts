@@ -11,11 +11,16 @@ import express from 'express';
 import pino from 'pino';
 
 import { type AppOptions, createApp, WEBHOOK_PATH } from '../../src/api/app';
-import { type ProvisioningService, type StartOutcome, TemporalUnavailableError } from '../../src/api/provisioning';
+import {
+  type DeletionOutcome,
+  type ProvisioningService,
+  type StartOutcome,
+  TemporalUnavailableError,
+} from '../../src/api/provisioning';
 import { RETRY_AFTER_SECONDS } from '../../src/api/responses';
 import { signHookdeck } from '../../src/api/signature';
 import type { Logger } from '../../src/logger';
-import type { ProvisionInput } from '../../src/shared';
+import type { DeletionRequest, ProvisionInput } from '../../src/shared';
 
 const SECRET = 'api-test-signing-secret-5d1c';
 const OTHER_SECRET = 'api-test-other-secret-77aa';
@@ -44,6 +49,17 @@ class FakeProvisioning implements ProvisioningService {
   start(input: ProvisionInput): Promise<StartOutcome> {
     this.calls.push(input);
     return this.startResult(input);
+  }
+
+  readonly deletions: Array<{ input: ProvisionInput; request: DeletionRequest }> = [];
+  deletionResult: (input: ProvisionInput) => Promise<DeletionOutcome> = async (input) => ({
+    kind: 'deletion-requested',
+    workflowId: input.userId,
+  });
+
+  requestDeletion(input: ProvisionInput, request: DeletionRequest): Promise<DeletionOutcome> {
+    this.deletions.push({ input, request });
+    return this.deletionResult(input);
   }
 
   checkReady(): Promise<void> {
@@ -491,14 +507,39 @@ describe('createApp deliveries', () => {
     assert.equal(harness.provisioning.calls.length, 0);
   });
 
-  test('user.deleted ignored with reason', async (t) => {
+  test('user.deleted requests deletion', async (t) => {
+    const harness = await serve(t, { app: { deletionGracePeriodMs: 5000 } });
+
+    const reply = await deliver(harness, readFixture('user-deleted.json'));
+
+    assert.equal(reply.status, 202);
+    assertJson(reply, { status: 'deletion-requested', workflowId: EU_USER_ID });
+    assert.equal(harness.provisioning.calls.length, 0);
+    assert.equal(harness.provisioning.deletions.length, 1);
+    assert.equal(harness.provisioning.deletions[0]?.input.userId, EU_USER_ID);
+    assert.deepEqual(harness.provisioning.deletions[0]?.request, { gracePeriodMs: 5000 });
+  });
+
+  test('user.deleted again is a duplicate', async (t) => {
     const harness = await serve(t);
+    harness.provisioning.deletionResult = async (input) => ({ kind: 'duplicate', workflowId: input.userId });
 
     const reply = await deliver(harness, readFixture('user-deleted.json'));
 
     assert.equal(reply.status, 200);
-    assertJson(reply, { ignored: 'user.deleted', reason: 'deprovisioning is not implemented yet' });
-    assert.equal(harness.provisioning.calls.length, 0);
+    assertJson(reply, { status: 'duplicate', workflowId: EU_USER_ID });
+  });
+
+  test('user.deleted while Temporal is down gets 503', async (t) => {
+    const harness = await serve(t);
+    harness.provisioning.deletionResult = async () => {
+      throw new TemporalUnavailableError('connection refused');
+    };
+
+    const reply = await deliver(harness, readFixture('user-deleted.json'));
+
+    assert.equal(reply.status, 503);
+    assert.equal(reply.headers.get('retry-after'), String(RETRY_AFTER_SECONDS));
   });
 
   test('Temporal unavailable returns 503', async (t) => {

@@ -70,7 +70,7 @@ const FIXTURE_CASES: Record<string, FixtureCase> = {
     clientIp: '139.130.4.5',
   },
   'user-created-us.json': { kind: 'user.created', userId: 'user_2pQfUsExample9Wc5KbT7gHnM3', clientIp: '8.8.8.8' },
-  'user-deleted.json': { kind: 'other', type: 'user.deleted', userId: 'user_2pQfEuExample7Hk3LmN9xRtVw1' },
+  'user-deleted.json': { kind: 'user.deleted', userId: 'user_2pQfEuExample7Hk3LmN9xRtVw1' },
 };
 
 describe('parseClerkEvent fixtures', () => {
@@ -84,12 +84,12 @@ describe('parseClerkEvent fixtures', () => {
       const event = parseClerkEvent(readFixture(file));
 
       assert.equal(event.kind, expected.kind);
-      assert.equal(event.userId, expected.userId);
+      assert.equal('userId' in event ? event.userId : undefined, expected.userId);
       if (event.kind === 'user.created') {
         assert.equal(event.region.clientIp, expected.clientIp);
         assert.equal(event.region.requestedRegion, expected.requestedRegion);
       } else {
-        assert.equal(event.type, expected.type);
+        assert.equal('type' in event ? event.type : undefined, expected.type);
         assert.equal('region' in event, false);
       }
     });
@@ -205,7 +205,8 @@ describe('parseClerkEvent data.id', () => {
     test(`user.created accepts ${id.length}-char id`, () => {
       const event = euEvent();
       event.data.id = id;
-      assert.equal(parseJson(event).userId, id);
+      const parsed = parseJson(event);
+      assert.equal('userId' in parsed ? parsed.userId : undefined, id);
     });
   }
 });

@@ -249,11 +249,14 @@ describe('loadCommonConfig', () => {
   });
 
   test('defaults match the API', () => {
-    const { port, hookdeck, svix, maxBodyBytes, startTimeoutMs, ...common } = loadApiConfig(BASE_ENV, CWD);
+    const { port, hookdeck, svix, maxBodyBytes, startTimeoutMs, deletionGracePeriodMs, statusApiToken, ...common } =
+      loadApiConfig(BASE_ENV, CWD);
     assert.deepEqual(loadCommonConfig({}, CWD), common);
     assert.equal(typeof port, 'number');
     assert.equal(typeof hookdeck, 'object');
     assert.equal(svix, undefined);
+    assert.equal(deletionGracePeriodMs, 72 * 3_600_000);
+    assert.equal(statusApiToken, undefined);
     assert.equal(typeof maxBodyBytes, 'number');
     assert.equal(typeof startTimeoutMs, 'number');
   });
@@ -342,5 +345,38 @@ describe('loadApiConfig webhook sources', () => {
   test('unknown source is rejected', () => {
     const error = configError(() => loadApiConfig({ ...BASE_ENV, WEBHOOK_SOURCES: 'stripe' }, CWD));
     assert.match(error.message, /WEBHOOK_SOURCES: expected a comma-separated list of hookdeck and svix/);
+  });
+});
+
+describe('loadApiConfig deletion and status API', () => {
+  const cases = [
+    { value: '0s', ms: 0 },
+    { value: '30m', ms: 1_800_000 },
+    { value: '72h', ms: 259_200_000 },
+    { value: '7d', ms: 604_800_000 },
+    { value: '250ms', ms: 250 },
+  ];
+  for (const { value, ms } of cases) {
+    test(`grace period ${value}`, () => {
+      assert.equal(loadApiConfig({ ...BASE_ENV, DELETION_GRACE_PERIOD: value }, CWD).deletionGracePeriodMs, ms);
+    });
+  }
+
+  for (const value of ['72', '1.5h', '-1h', '3 days', 'h']) {
+    test(`grace period ${JSON.stringify(value)} rejected`, () => {
+      const error = configError(() => loadApiConfig({ ...BASE_ENV, DELETION_GRACE_PERIOD: value }, CWD));
+      assert.match(error.message, /DELETION_GRACE_PERIOD: expected a whole number with a unit/);
+    });
+  }
+
+  test('short status token rejected', () => {
+    const error = configError(() => loadApiConfig({ ...BASE_ENV, STATUS_API_TOKEN: 'short' }, CWD));
+    assert.match(error.message, /STATUS_API_TOKEN: expected at least 16 characters/);
+    assert.equal(error.message.includes('short;'), false);
+  });
+
+  test('status token stored', () => {
+    const token = 'a'.repeat(32);
+    assert.equal(loadApiConfig({ ...BASE_ENV, STATUS_API_TOKEN: token }, CWD).statusApiToken, token);
   });
 });

@@ -543,3 +543,47 @@ describe('input validation', () => {
     assert.throws(() => createSqliteProvider({ dataDir: ' ' }), /Invalid SQLite dataDir/);
   });
 });
+
+describe('sqlite setEnabled', () => {
+  test('disable hides the file and keeps its rows', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'per-user-db-disable-'));
+    try {
+      const provider = createSqliteProvider({ dataDir });
+      const { ref } = await provider.ensureDatabase('user_2pQfDisableExample0000001', 'eu-west-1');
+      await provider.applySchema(ref, migrationsFor('sqlite'));
+      const file = path.join(dataDir, ref.location);
+      const writer = new Database(file);
+      writer.prepare("INSERT INTO settings (key, value) VALUES ('theme', 'dark')").run();
+      writer.close();
+
+      await provider.setEnabled?.(ref, false);
+      await provider.setEnabled?.(ref, false);
+      assert.equal(fs.existsSync(file), false);
+      assert.equal(fs.existsSync(`${file}.disabled`), true);
+
+      await provider.setEnabled?.(ref, true);
+      await provider.setEnabled?.(ref, true);
+      const reader = new Database(file, { readonly: true });
+      const row = reader.prepare("SELECT value FROM settings WHERE key = 'theme'").get() as { value: string };
+      reader.close();
+      assert.equal(row.value, 'dark');
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('delete removes a disabled database', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'per-user-db-disable-'));
+    try {
+      const provider = createSqliteProvider({ dataDir });
+      const { ref } = await provider.ensureDatabase('user_2pQfDisableExample0000002', 'eu-west-1');
+      await provider.setEnabled?.(ref, false);
+
+      assert.deepEqual(await provider.deleteDatabase(ref), { deleted: true });
+      assert.deepEqual(fs.readdirSync(path.join(dataDir, 'databases', 'eu-west-1')), []);
+      assert.deepEqual(await provider.deleteDatabase(ref), { deleted: false });
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

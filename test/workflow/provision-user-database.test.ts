@@ -21,6 +21,7 @@ import {
   type ProvisionInput,
   type ProvisioningStatus,
   type RegionDecision,
+  requestDeletionSignal,
   searchAttributes,
   setRegionSignal,
   statusQuery,
@@ -68,10 +69,29 @@ after(async () => {
   await env?.teardown();
 });
 
-function fakeActivities(overrides: Partial<Activities> = {}): Activities & { calls: string[] } {
+type FakeActivities = Activities & { calls: string[]; lifecycle: string[] };
+
+/** Fakes every activity; provisioning calls go to `calls`, catalog and deletion calls to `lifecycle`. */
+function fakeActivities(overrides: Partial<Activities> = {}): FakeActivities {
   const calls: string[] = [];
+  const lifecycle: string[] = [];
   return {
     calls,
+    lifecycle,
+    async readTenantStatus() {
+      lifecycle.push('readTenantStatus');
+      return undefined;
+    },
+    async recordLifecycleEvent(input) {
+      lifecycle.push(input.event);
+    },
+    async setDatabaseEnabled(input) {
+      lifecycle.push(input.enabled ? 'enable' : 'disable');
+    },
+    async deleteDatabase() {
+      lifecycle.push('deleteDatabase');
+      return { deleted: true };
+    },
     async resolveRegion() {
       calls.push('resolveRegion');
       return DECISION;
@@ -100,11 +120,29 @@ async function withWorker<T>(activities: object, body: (taskQueue: string) => Pr
   return worker.runUntil(body(taskQueue));
 }
 
+type Handle = Awaited<ReturnType<typeof env.client.workflow.start<typeof provisionUserDatabase>>>;
+
+async function waitForReady(handle: Handle): Promise<void> {
+  for (let attempt = 0; (await handle.query(statusQuery)).step !== 'ready'; attempt += 1) {
+    if (attempt > 200) assert.fail('the workflow did not become ready');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Waits until the database is ready, then deletes the user at once so the workflow completes with its result. */
+async function finish(handle: Handle) {
+  await waitForReady(handle);
+  await handle.signal(requestDeletionSignal, { gracePeriodMs: 0 });
+  return handle.result();
+}
+
 describe('provisionUserDatabase', () => {
   test('happy path returns decision and database', async () => {
     const activities = fakeActivities();
     const result = await withWorker(activities, (taskQueue) =>
-      env.client.workflow.execute(provisionUserDatabase, { taskQueue, workflowId: USER_ID + 'a', args: [INPUT] }),
+      env.client.workflow
+        .start(provisionUserDatabase, { taskQueue, workflowId: USER_ID + 'a', args: [INPUT] })
+        .then(finish),
     );
 
     assert.deepEqual(result.decision, DECISION);
@@ -116,11 +154,13 @@ describe('provisionUserDatabase', () => {
   test('seeding off skips the schema step', async () => {
     const activities = fakeActivities();
     const result = await withWorker(activities, (taskQueue) =>
-      env.client.workflow.execute(provisionUserDatabase, {
-        taskQueue,
-        workflowId: USER_ID + 'b',
-        args: [{ ...INPUT, seedSchema: false }],
-      }),
+      env.client.workflow
+        .start(provisionUserDatabase, {
+          taskQueue,
+          workflowId: USER_ID + 'b',
+          args: [{ ...INPUT, seedSchema: false }],
+        })
+        .then(finish),
     );
 
     assert.equal(result.schemaVersion, undefined);
@@ -138,7 +178,9 @@ describe('provisionUserDatabase', () => {
     });
 
     const result = await withWorker(activities, (taskQueue) =>
-      env.client.workflow.execute(provisionUserDatabase, { taskQueue, workflowId: USER_ID + 'c', args: [INPUT] }),
+      env.client.workflow
+        .start(provisionUserDatabase, { taskQueue, workflowId: USER_ID + 'c', args: [INPUT] })
+        .then(finish),
     );
 
     assert.equal(attempts, 3);
@@ -204,7 +246,7 @@ describe('provisionUserDatabase', () => {
       assert.equal(during.database, undefined);
 
       release();
-      await handle.result();
+      await waitForReady(handle);
       const done = await handle.query(statusQuery);
       assert.equal(done.step, 'ready');
       assert.deepEqual(done.database, REF);
@@ -220,7 +262,7 @@ describe('provisionUserDatabase', () => {
         workflowId: USER_ID + 'f',
         args: [INPUT],
       });
-      await handle.result();
+      await waitForReady(handle);
 
       const attributes = (await handle.describe()).typedSearchAttributes;
       assert.deepEqual(attributes.get(searchAttributes.status), 'ready');
@@ -285,16 +327,16 @@ describe('provisionUserDatabase with hold', () => {
       assert.deepEqual(activities.calls, ['resolveRegion']);
 
       await handle.signal(setRegionSignal, 'ap-southeast-2');
-      const result = await handle.result();
+      const result = await finish(handle);
 
-      assert.equal(result.decision.region, 'ap-southeast-2');
-      assert.equal(result.decision.source, 'operator');
-      assert.equal(result.decision.reason, 'lookup-failed');
-      assert.equal(result.decision.databaseBuildDate, UNDECIDED.databaseBuildDate);
+      assert.equal(result.decision?.region, 'ap-southeast-2');
+      assert.equal(result.decision?.source, 'operator');
+      assert.equal(result.decision?.reason, 'lookup-failed');
+      assert.equal(result.decision?.databaseBuildDate, UNDECIDED.databaseBuildDate);
       assert.deepEqual(regions, ['ap-southeast-2']);
 
       const done = await handle.query(statusQuery);
-      assert.equal(done.step, 'ready');
+      assert.equal(done.step, 'deleted');
       assert.equal(done.undecided, undefined);
       assert.deepEqual(done.decision, result.decision);
       const finalAttributes = (await handle.describe()).typedSearchAttributes;
@@ -319,10 +361,10 @@ describe('provisionUserDatabase with hold', () => {
 
       await handle.signal(setRegionSignal, 'us-east-1');
       await handle.signal(setRegionSignal, 'eu-west-1');
-      const result = await handle.result();
+      const result = await finish(handle);
 
-      assert.equal(result.decision.region, 'us-east-1');
-      assert.equal(result.decision.source, 'operator');
+      assert.equal(result.decision?.region, 'us-east-1');
+      assert.equal(result.decision?.source, 'operator');
     });
   });
 
@@ -346,7 +388,7 @@ describe('provisionUserDatabase with hold', () => {
 
       await handle.signal(setRegionSignal, 'ap-southeast-2');
       release();
-      const result = await handle.result();
+      const result = await finish(handle);
 
       assert.deepEqual(result.decision, DECISION);
     });

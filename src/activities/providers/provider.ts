@@ -43,6 +43,12 @@ export interface DatabaseProvider {
   /** Deletes the database and all of its data. Returns `deleted: false` when it did not exist. */
   deleteDatabase(ref: DatabaseRef): Promise<{ deleted: boolean }>;
 
+  /**
+   * Turns access to the database off or back on while keeping its data, for the grace period after a deletion
+   * request. Idempotent. A provider without it leaves the database usable until it is deleted.
+   */
+  setEnabled?(ref: DatabaseRef, enabled: boolean): Promise<void>;
+
   /** Releases connections or clients that the provider keeps open between calls. */
   close?(): Promise<void>;
 }

@@ -28,6 +28,9 @@ const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 /** Files that SQLite keeps next to a database: the WAL, its shared-memory index and the rollback journal. */
 const COMPANION_SUFFIXES = ['-wal', '-shm', '-journal'];
 
+/** Added to a database's file name while deletion is pending, so the data stays but is out of use. */
+const DISABLED_SUFFIX = '.disabled';
+
 const CREATE_MIGRATIONS_TABLE = `
   CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
@@ -157,7 +160,29 @@ export function createSqliteProvider(options: SqliteProviderOptions): DatabasePr
       // same name, so removing the main file first and crashing would leak old rows into the next one.
       // NOTE: nothing stops a connection in another process from using the files while they are removed.
       const deleted = await removeDatabaseFiles(file.path);
-      return { deleted };
+      const disabled = await removeIfPresent(file.path + DISABLED_SUFFIX);
+      return { deleted: deleted || disabled };
+    },
+
+    // A disabled database is renamed, so that the application can no longer open it by its usual path.
+    async setEnabled(ref: DatabaseRef, enabled: boolean): Promise<void> {
+      const file = resolveRef(ref);
+      const disabledPath = file.path + DISABLED_SUFFIX;
+      if (enabled) {
+        if (await isRegularFile(disabledPath)) await fs.rename(disabledPath, file.path);
+        return;
+      }
+      if (!(await isRegularFile(file.path))) return;
+
+      // Moving the WAL's pages into the main file first means the companion files can go without losing rows.
+      const db = openDatabase(file.path);
+      try {
+        db.pragma('wal_checkpoint(TRUNCATE)');
+      } finally {
+        db.close();
+      }
+      for (const suffix of COMPANION_SUFFIXES) await removeIfPresent(file.path + suffix);
+      await fs.rename(file.path, disabledPath);
     },
   };
 }
