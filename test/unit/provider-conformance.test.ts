@@ -11,7 +11,10 @@ import { migrationsFor } from '../../src/activities/migrations';
 import { createPostgresProvider } from '../../src/activities/providers/postgres';
 import { ProviderErrorType, type DatabaseProvider } from '../../src/activities/providers/provider';
 import { createSqliteProvider } from '../../src/activities/providers/sqlite';
+import { createXataProvider } from '../../src/activities/providers/xata';
+import { createXataLiteProvider } from '../../src/activities/providers/xata-lite';
 import { ErrorType, type DatabaseRef } from '../../src/shared';
+import { FakeXataApi, FakeXataLiteApi } from '../helpers/fake-xata';
 import { postgresTestServer, uniqueUserId } from '../helpers/postgres';
 
 const REGION = 'eu-west-1';
@@ -24,8 +27,12 @@ interface Subject {
   skip?: string;
   /** Why the subject cannot run under CI=true, which fails the suite instead of skipping it. */
   fail?: string;
-  open(): DatabaseProvider;
+  open(): DatabaseProvider | Promise<DatabaseProvider>;
   close(): Promise<void>;
+  /** False for a provider whose applySchema is a documented no-op that records no version. */
+  recordsSchema?: boolean;
+  /** Number of databases at the provider's fake API, for subjects that run against one. */
+  databaseCount?(): number;
 }
 
 function sqliteSubject(): Subject {
@@ -60,6 +67,44 @@ function postgresSubject(): Subject {
   };
 }
 
+function xataSubject(): Subject {
+  const server = postgresTestServer();
+  let fake: FakeXataApi | undefined;
+  return {
+    name: 'xata',
+    skip: 'missing' in server && !server.mustFail ? server.missing : undefined,
+    fail: 'missing' in server && server.mustFail ? server.missing : undefined,
+    async open() {
+      if (!('url' in server)) throw new Error('unreachable: the subject is skipped without a URL');
+      fake = new FakeXataApi({ postgresUrl: server.url });
+      const baseUrl = await fake.start();
+      const { apiKey, organizationId, projectId } = fake;
+      return createXataProvider({ apiKey, organizationId, projectId, baseUrl, requestTimeoutMs: 5000 });
+    },
+    async close() {
+      await fake?.stop();
+    },
+    databaseCount: () => fake?.branches.size ?? 0,
+  };
+}
+
+function xataLiteSubject(): Subject {
+  let fake: FakeXataLiteApi | undefined;
+  return {
+    name: 'xata-lite',
+    recordsSchema: false,
+    async open() {
+      fake = new FakeXataLiteApi();
+      const baseUrl = await fake.start();
+      return createXataLiteProvider({ apiKey: fake.apiKey, workspaceId: fake.workspaceId, baseUrl });
+    },
+    async close() {
+      await fake?.stop();
+    },
+    databaseCount: () => fake?.databases.size ?? 0,
+  };
+}
+
 /** Asserts that `promise` rejects with a non-retryable ApplicationFailure of `type`. */
 async function assertNonRetryable(promise: Promise<unknown>, type: string): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
@@ -86,7 +131,7 @@ const UNSAFE_USER_IDS: unknown[] = [
 
 const UNSAFE_REGIONS: unknown[] = ['', '*', '../eu-west-1', 'eu-west-1"', 'EU-WEST-1', 'eu west 1', null];
 
-for (const subject of [sqliteSubject(), postgresSubject()]) {
+for (const subject of [sqliteSubject(), postgresSubject(), xataSubject(), xataLiteSubject()]) {
   describe(`${subject.name} conformance`, { skip: subject.skip }, () => {
     if (subject.fail) {
       const reason = subject.fail;
@@ -97,8 +142,8 @@ for (const subject of [sqliteSubject(), postgresSubject()]) {
     let provider: DatabaseProvider;
     const refs: DatabaseRef[] = [];
 
-    beforeEach(() => {
-      provider = subject.open();
+    beforeEach(async () => {
+      provider = await subject.open();
     });
 
     afterEach(async () => {
@@ -137,6 +182,19 @@ for (const subject of [sqliteSubject(), postgresSubject()]) {
       assert.deepEqual(await provider.describe(first.ref), { exists: true, schemaVersion: 0 });
     });
 
+    const { databaseCount } = subject;
+    if (databaseCount) {
+      test('concurrent create makes one', async () => {
+        const userId = uniqueUserId('once');
+        const results = await Promise.all(
+          Array.from({ length: CONCURRENT_CALLS }, () => provider.ensureDatabase(userId, REGION)),
+        );
+        refs.push(...results.slice(0, 1).map((result) => result.ref));
+
+        assert.equal(databaseCount(), 1);
+      });
+    }
+
     test('ref names user and region', async () => {
       const ref = await create(uniqueUserId('ref'));
 
@@ -145,34 +203,48 @@ for (const subject of [sqliteSubject(), postgresSubject()]) {
       assert.ok(ref.location.includes(ref.name), `location ${ref.location} contains ${ref.name}`);
     });
 
-    test('schema applied once', async () => {
-      const ref = await create(uniqueUserId('schema'));
-      const migrations = migrationsFor(provider.dialect);
-      const versions = migrations.map((migration) => migration.version);
-      const latest = Math.max(...versions);
+    if (subject.recordsSchema === false) {
+      test('schema is a no-op', async () => {
+        const ref = await create(uniqueUserId('schemanoop'));
+        const migrations = migrationsFor(provider.dialect);
+        const latest = Math.max(...migrations.map((migration) => migration.version));
 
-      const first = await provider.applySchema(ref, migrations);
-      const second = await provider.applySchema(ref, migrations);
+        const result = await provider.applySchema(ref, migrations);
 
-      assert.deepEqual(first.applied, versions);
-      assert.equal(first.version, latest);
-      assert.deepEqual(second.applied, []);
-      assert.equal(second.version, latest);
-      assert.deepEqual(await provider.describe(ref), { exists: true, schemaVersion: latest });
-    });
+        assert.deepEqual(result.applied, []);
+        assert.equal(result.version, latest);
+        assert.deepEqual(await provider.describe(ref), { exists: true, schemaVersion: 0 });
+      });
+    } else {
+      test('schema applied once', async () => {
+        const ref = await create(uniqueUserId('schema'));
+        const migrations = migrationsFor(provider.dialect);
+        const versions = migrations.map((migration) => migration.version);
+        const latest = Math.max(...versions);
 
-    test('concurrent schema applies', async () => {
-      const ref = await create(uniqueUserId('schemarace'));
-      const migrations = migrationsFor(provider.dialect);
+        const first = await provider.applySchema(ref, migrations);
+        const second = await provider.applySchema(ref, migrations);
 
-      const results = await Promise.all(Array.from({ length: 5 }, () => provider.applySchema(ref, migrations)));
-      const applied = results.flatMap((result) => result.applied).sort((a, b) => a - b);
+        assert.deepEqual(first.applied, versions);
+        assert.equal(first.version, latest);
+        assert.deepEqual(second.applied, []);
+        assert.equal(second.version, latest);
+        assert.deepEqual(await provider.describe(ref), { exists: true, schemaVersion: latest });
+      });
 
-      assert.deepEqual(
-        applied,
-        migrations.map((migration) => migration.version),
-      );
-    });
+      test('concurrent schema applies', async () => {
+        const ref = await create(uniqueUserId('schemarace'));
+        const migrations = migrationsFor(provider.dialect);
+
+        const results = await Promise.all(Array.from({ length: 5 }, () => provider.applySchema(ref, migrations)));
+        const applied = results.flatMap((result) => result.applied).sort((a, b) => a - b);
+
+        assert.deepEqual(
+          applied,
+          migrations.map((migration) => migration.version),
+        );
+      });
+    }
 
     test('schema on missing database', async () => {
       const ref = await create(uniqueUserId('gone'));

@@ -22,7 +22,7 @@ import { classifyHttpStatus, classifyNetworkError, providerUnavailable } from '.
 export const XATA_API_BASE_URL = 'https://api.xata.tech';
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-/** Longest error message from the API that failure messages quote. */
+/** Maximum length of an API error message that failure messages quote. */
 const MAX_QUOTED_MESSAGE = 200;
 
 export interface XataApiOptions {
@@ -33,7 +33,7 @@ export interface XataApiOptions {
   baseUrl?: string;
   /** Maximum time in ms for one request, including reading the response body. */
   requestTimeoutMs?: number;
-  /** fetch implementation; the global fetch when unset. */
+  /** fetch implementation, the global fetch when unset. */
   fetch?: typeof fetch;
 }
 
@@ -73,11 +73,15 @@ export interface XataApiClient {
   /**
    * Returns the branch, or undefined when the API responds 404.
    * NOTE: the API reference calls this path segment the branch ID, and the provider passes the branch name, because
-   * only the name is known before the first create. This relies on the API resolving names; it is unverified here.
+   * only the name is known before the first create. This relies on the API resolving names, which is unverified.
    */
   getBranch(branch: string): Promise<XataBranch | undefined>;
   /** Creates a branch. Returns `created: false` when the API responds 409, because the branch already exists. */
-  createBranch(name: string, description: string, configuration: XataBranchConfiguration): Promise<{ created: boolean }>;
+  createBranch(
+    name: string,
+    description: string,
+    configuration: XataBranchConfiguration,
+  ): Promise<{ created: boolean }>;
   /** Deletes a branch and its data. Returns false when the API responds 404. */
   deleteBranch(branch: string): Promise<boolean>;
   /** Returns the credentials of the `xata` user, or undefined when the branch does not exist. */
@@ -139,7 +143,9 @@ export function createXataApiClient(options: XataApiOptions): XataApiClient {
       const { body } = await request('GET', `/organizations/${organization}/regions`);
       const regions = isObject(body) && Array.isArray(body.regions) ? body.regions : undefined;
       if (!regions) throw invalidResponse(service, 'the region list has no regions array');
-      return regions.flatMap((region: unknown) => (isObject(region) && typeof region.id === 'string' ? [region.id] : []));
+      return regions.flatMap((region: unknown) =>
+        isObject(region) && typeof region.id === 'string' ? [region.id] : [],
+      );
     },
 
     async getBranch(branch: string): Promise<XataBranch | undefined> {

@@ -30,7 +30,7 @@ export interface XataProviderOptions extends XataApiOptions {
   lockTimeoutMs?: number;
   /** How long in ms the list of the organization's regions is reused before it is fetched again. */
   regionCacheMs?: number;
-  /** A client to use instead of one built from the options; for tests. */
+  /** Client that replaces the one built from the options, for tests. */
   client?: XataApiClient;
 }
 
@@ -71,7 +71,7 @@ export function createXataProvider(options: XataProviderOptions): DatabaseProvid
 
   let regions: { ids: Promise<string[]>; fetchedAt: number } | undefined;
 
-  /** Returns the organization's regions, fetched at most once per `regionCacheMs`; a failed fetch is not kept. */
+  /** Returns the organization's regions, fetched at most once per `regionCacheMs`. A failed fetch is not cached. */
   async function availableRegions(): Promise<string[]> {
     if (!regions || Date.now() - regions.fetchedAt > regionCacheMs) {
       const ids = api.listRegions();
@@ -171,7 +171,7 @@ export function createXataProvider(options: XataProviderOptions): DatabaseProvid
 
       if (await api.getBranch(name)) return { ref, created: false };
 
-      // Two workers can both miss the branch above; the API answers the second create with 409.
+      // Two workers can both miss the branch above, and the API then responds 409 to the second create.
       const { created } = await api.createBranch(name, 'per-user-db tenant database', {
         region: ref.region,
         image,
