@@ -24,6 +24,22 @@ const files = requested.length
         : [],
     );
 
+// The Postgres-backed tests need a server. Where the Postgres binaries are installed, start the private test
+// cluster, so that `npm test` runs every test; elsewhere those tests skip, or fail under CI=true.
+const env = { ...process.env, NODE_ENV: 'test' };
+if (!env.PER_USER_DB_TEST_POSTGRES_URL) {
+  const started = spawnSync('bash', [path.join(root, 'scripts', 'start-test-postgres.sh')], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (started.status === 0 && started.stdout.trim()) {
+    env.PER_USER_DB_TEST_POSTGRES_URL = started.stdout.trim();
+  } else {
+    process.stderr.write('[tests] no test Postgres server: the Postgres provider tests will be skipped\n');
+  }
+}
+
 const tapFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'per-user-db-tests-')), 'results.tap');
 const args = [
   '--import',
@@ -37,11 +53,7 @@ const args = [
   `--test-reporter-destination=${tapFile}`,
   ...files,
 ];
-const result = spawnSync(process.execPath, args, {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, NODE_ENV: 'test' },
-});
+const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
 
 const tap = fs.existsSync(tapFile) ? fs.readFileSync(tapFile, 'utf8') : '';
 const count = (label) => Number(tap.match(new RegExp(`^# ${label} (\\d+)$`, 'm'))?.[1] ?? 0);
