@@ -10,9 +10,10 @@ import { Connection } from '@temporalio/client';
 import { loadApiConfig } from './config';
 import { exitWithError, loadEnvFile, loggerFor } from './process';
 import { ALL_SEARCH_ATTRIBUTES } from './shared';
-import { isInstalled, TEMPORAL_CLI } from './temporal-binaries';
+import { DEV_SERVER_SQLITE_PRAGMAS, isInstalled, TEMPORAL_CLI } from './temporal-binaries';
 
 const ROOT = path.resolve(__dirname, '..');
+
 const DEV_SERVER_START_TIMEOUT_MS = 60_000;
 
 interface Child {
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
 
     const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort)];
     args.push('--namespace', config.temporal.namespace, '--db-filename', path.join(stateDir, 'dev-server.sqlite'));
-    args.push('--log-level', 'warn');
+    args.push('--log-level', 'warn', ...DEV_SERVER_SQLITE_PRAGMAS);
     for (const key of ALL_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
 
     children.push(startChild('temporal', TEMPORAL_CLI, args, process.env));

@@ -1,5 +1,5 @@
 // The HTTP edge: receives Clerk webhooks, through Hookdeck or straight from Clerk, and hands them to
-// Temporal. It does no provisioning work itself, so it answers well within Hookdeck's 60 s timeout.
+// Temporal. It does no provisioning work itself, so it responds well within Hookdeck's 60 s timeout.
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 
 import type { Logger } from '../logger';

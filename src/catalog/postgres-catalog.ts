@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS per_user_db_tenant_events (
 CREATE INDEX IF NOT EXISTS per_user_db_tenant_events_by_user ON per_user_db_tenant_events (user_id, id);
 `;
 
-/** The column that records when each event last happened; fixed names, never input. */
+/** The column that records when each event last happened. The names are constants, never input. */
 const TIME_COLUMN: Partial<Record<LifecycleEvent, string>> = {
   provisioned: 'provisioned_at',
   'deletion-requested': 'deletion_requested_at',

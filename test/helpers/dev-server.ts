@@ -6,7 +6,7 @@ import net from 'node:net';
 import { Connection } from '@temporalio/client';
 
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/shared';
-import { TEMPORAL_CLI } from '../../src/temporal-binaries';
+import { DEV_SERVER_SQLITE_PRAGMAS, TEMPORAL_CLI } from '../../src/temporal-binaries';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -37,7 +37,7 @@ export class RestartableDevServer {
 
   async start(): Promise<void> {
     const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), '--headless'];
-    args.push('--db-filename', this.dbFile, '--log-level', 'error');
+    args.push('--db-filename', this.dbFile, '--log-level', 'error', ...DEV_SERVER_SQLITE_PRAGMAS);
     for (const key of ALL_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
     this.child = spawn(TEMPORAL_CLI, args, { stdio: 'ignore' });
     await this.waitUntilServing(60_000);
