@@ -49,12 +49,19 @@ function main(): void {
     logger,
   });
 
-  const server = app.listen(config.port, () => {
+  const server = app.listen(config.port);
+  server.once('listening', () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ port, temporal: config.temporal.address }, `API listening on http://localhost:${port}`);
   });
-  server.on('error', (error) => exitWithError(error, logger));
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') {
+      logger.fatal(`Port ${config.port} is already in use: stop the other server or set PORT to a free port`);
+      process.exit(1);
+    }
+    exitWithError(error, logger);
+  });
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'Stopping the API');
