@@ -29,6 +29,13 @@ const postgresUrls = z.string().transform((value, context) => {
   }
 });
 
+// A decimal number such as 20 or 0.5, because Number() would also accept '1e3', '0x14' or ' '.
+const callsPerSecondFromEnv = z
+  .string()
+  .regex(/^\d{1,9}(\.\d{1,6})?$/, 'expected a number of calls per second, such as 20 or 0.5')
+  .transform(Number)
+  .pipe(z.number().positive('expected more than 0; leave it unset for no limit'));
+
 /** Treats an empty variable like an unset one, as shells and .env files often leave `NAME=` behind. */
 function optional<T extends z.ZodType>(schema: T) {
   return z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
@@ -64,6 +71,7 @@ const commonSchema = z.object({
   XATA_BRANCH_IMAGE: optional(z.string().min(1)),
   XATA_INSTANCE_TYPE: optional(z.string().min(1)),
   SEED_SCHEMA: optional(booleanFromEnv),
+  PROVIDER_MAX_CALLS_PER_SECOND: optional(callsPerSecondFromEnv),
   GEOIP_DATABASE: optional(z.string()),
   GEOIP_SOURCE: optional(z.enum(['mmdb', 'ip-api'], { message: 'expected mmdb or ip-api' })),
   IP_API_KEY: optional(z.string().refine((value) => value.trim() === value, 'must not start or end with white space')),
@@ -201,6 +209,11 @@ export interface CommonConfig {
     xata?: XataConfig;
     xataLite?: XataLiteConfig;
   };
+  /**
+   * Maximum rate of provider activity tasks (create, seed, disable, delete) that Temporal dispatches to all
+   * workers together, per second; unset means no limit.
+   */
+  providerMaxCallsPerSecond?: number;
   /** Path of an MMDB country database; unset means the one shipped with the npm package. */
   geoipDatabase?: string;
   /** Source of the signup IP's country: the MMDB file or the ip-api.com API. */
@@ -262,6 +275,7 @@ function toCommon(values: z.output<typeof commonSchema>, cwd: string): CommonCon
       devServer: { port: values.TEMPORAL_DEV_SERVER_PORT ?? 7233, uiPort: values.TEMPORAL_UI_PORT ?? 8233 },
     },
     database: toDatabaseConfig(values),
+    providerMaxCallsPerSecond: values.PROVIDER_MAX_CALLS_PER_SECOND,
     geoipDatabase: values.GEOIP_DATABASE ? path.resolve(cwd, values.GEOIP_DATABASE) : undefined,
     geoipSource: values.GEOIP_SOURCE ?? 'mmdb',
     ipApi: { key: values.IP_API_KEY, baseUrl: values.IP_API_BASE_URL },

@@ -1,12 +1,15 @@
-// The worker process: runs provisionUserDatabase and its activities on the task queue.
-import { Runtime, Worker } from '@temporalio/worker';
+// The worker process: runs provisionUserDatabase and its activities on the task queue, and the provider
+// activities on the provider task queue.
+import { Runtime } from '@temporalio/worker';
 
 import { createActivities } from './activities';
 import { buildActivityDependencies } from './activities/dependencies';
 import { loadCommonConfig } from './config';
 import { toTemporalLogger } from './logger';
 import { exitWithError, loadEnvFile, loggerFor } from './process';
+import { providerTaskQueue } from './shared';
 import { connectWorker } from './temporal';
+import { createWorkers } from './workers';
 
 async function main(): Promise<void> {
   loadEnvFile();
@@ -22,20 +25,27 @@ async function main(): Promise<void> {
     const connection = await connectWorker(config.temporal);
     const dependencies = await buildActivityDependencies(config, logger);
     const activities = createActivities(dependencies);
-    const worker = await Worker.create({
+    const workers = await createWorkers({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      workflowsPath: require.resolve('./workflows'),
+      workflows: { workflowsPath: require.resolve('./workflows') },
       activities,
+      providerMaxCallsPerSecond: config.providerMaxCallsPerSecond,
     });
 
     logger.info(
-      { address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
+      {
+        address: config.temporal.address,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        providerTaskQueue: providerTaskQueue(config.temporal.taskQueue),
+        providerMaxCallsPerSecond: config.providerMaxCallsPerSecond ?? 'unlimited',
+      },
       'Worker started',
     );
-    // Worker.run returns after SIGINT or SIGTERM, once in-flight tasks have finished or timed out.
-    await worker.run();
+    // Both workers stop on SIGINT or SIGTERM, once in-flight tasks have finished or timed out.
+    await workers.run();
     await dependencies.provider.close?.();
     await dependencies.catalog.close();
     await connection.close();

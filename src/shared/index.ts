@@ -5,6 +5,15 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 export const TASK_QUEUE = 'per-user-db';
 
+/**
+ * Returns the task queue of the provider activities (createDatabase, seedSchema, setDatabaseEnabled,
+ * deleteDatabase). It is derived from the workflow's task queue, so the workflow needs no configuration to
+ * compute it, and a queue of their own lets the worker cap their rate with Temporal's per-task-queue limit.
+ */
+export function providerTaskQueue(workflowTaskQueue: string): string {
+  return `${workflowTaskQueue}-provider`;
+}
+
 /** Workflow type; the workflow id is always the Clerk user id. */
 export const PROVISION_WORKFLOW_TYPE = 'provisionUserDatabase';
 

@@ -1,4 +1,5 @@
 import {
+  type ActivityOptions,
   ActivityFailure,
   ApplicationFailure,
   condition,
@@ -8,6 +9,7 @@ import {
   proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 
 import type { Activities } from '../activities';
@@ -18,6 +20,7 @@ import {
   type ProvisionResult,
   type ProvisioningStatus,
   type ProvisioningStep,
+  providerTaskQueue,
   type RegionDecision,
   RegionSource,
   requestDeletionSignal,
@@ -45,7 +48,7 @@ const { resolveRegion } = proxyActivities<Activities>({
 // Provider calls retry without an attempt limit: an outage delays a signup's database but never drops it,
 // and the Web UI shows the attempt count and the last failure meanwhile. Invalid input and configuration
 // errors stop at once, because retrying cannot fix them.
-const { createDatabase, seedSchema, setDatabaseEnabled, deleteDatabase } = proxyActivities<Activities>({
+const PROVIDER_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   retry: {
     initialInterval: '1 second',
@@ -53,7 +56,10 @@ const { createDatabase, seedSchema, setDatabaseEnabled, deleteDatabase } = proxy
     maximumInterval: '1 minute',
     nonRetryableErrorTypes: NON_RETRYABLE,
   },
-});
+};
+
+/** Provider activities on the workflow's own task queue, where workflows started before the patch run them. */
+const providerActivitiesOnWorkflowQueue = proxyActivities<Activities>(PROVIDER_ACTIVITY_OPTIONS);
 
 // The catalog is a local file or table, so its reads and writes run as local activities, which skip the
 // task queue round trip.
@@ -64,6 +70,22 @@ const { readTenantStatus, recordLifecycleEvent } = proxyLocalActivities<Activiti
 
 /** Marks the workflow versions that keep running after provisioning to handle the user's deletion. */
 const LIFECYCLE_PATCH = 'tenant-lifecycle';
+
+/** Marks the workflow versions that schedule provider activities on the rate-limited provider task queue. */
+const PROVIDER_TASK_QUEUE_PATCH = 'provider-task-queue';
+
+/**
+ * Returns the provider activities on the provider task queue, or on the workflow's task queue for a history
+ * recorded before that queue existed. Called once, just before the first provider activity, so that a workflow
+ * which was still waiting for a region when the patch was deployed also moves to the provider queue.
+ */
+function chooseProviderActivities(): typeof providerActivitiesOnWorkflowQueue {
+  if (!patched(PROVIDER_TASK_QUEUE_PATCH)) return providerActivitiesOnWorkflowQueue;
+  return proxyActivities<Activities>({
+    ...PROVIDER_ACTIVITY_OPTIONS,
+    taskQueue: providerTaskQueue(workflowInfo().taskQueue),
+  });
+}
 
 /**
  * Provisions the database of one Clerk user, then stays open until the user is deleted, and deletes the
@@ -112,6 +134,7 @@ export async function provisionUserDatabase(input: ProvisionInput): Promise<Prov
   }
 
   let result: ProvisionResult;
+  let provider: typeof providerActivitiesOnWorkflowQueue;
   try {
     enter('resolving-region');
     const resolution = await resolveRegion(input.region);
@@ -134,15 +157,16 @@ export async function provisionUserDatabase(input: ProvisionInput): Promise<Prov
     upsertSearchAttributes([{ key: searchAttributes.region, value: decision.region }]);
     log.info('Region decided', { region: decision.region, source: decision.source, reason: decision.reason });
 
+    provider = chooseProviderActivities();
     enter('creating-database');
-    const { ref, created } = await createDatabase({ userId: input.userId, region: decision.region });
+    const { ref, created } = await provider.createDatabase({ userId: input.userId, region: decision.region });
     status.database = ref;
     upsertSearchAttributes([{ key: searchAttributes.provider, value: ref.provider }]);
     log.info(created ? 'Database created' : 'Database already existed', { provider: ref.provider, region: ref.region });
 
     if (input.seedSchema) {
       enter('seeding-schema');
-      const seeded = await seedSchema(ref);
+      const seeded = await provider.seedSchema(ref);
       status.schemaVersion = seeded.version;
     }
 
@@ -168,21 +192,21 @@ export async function provisionUserDatabase(input: ProvisionInput): Promise<Prov
     const { gracePeriodMs } = deletion as DeletionRequest;
     enter('deleting');
     await recordLifecycleEvent({ userId: input.userId, event: 'deletion-requested' });
-    await setDatabaseEnabled({ ref: database, enabled: false });
+    await provider.setDatabaseEnabled({ ref: database, enabled: false });
     log.info('Deletion requested; the database is disabled for the grace period', { gracePeriodMs });
 
     restoreRequested = false;
     const restored = gracePeriodMs > 0 && (await condition(() => restoreRequested, gracePeriodMs));
     if (!restored) break;
 
-    await setDatabaseEnabled({ ref: database, enabled: true });
+    await provider.setDatabaseEnabled({ ref: database, enabled: true });
     await recordLifecycleEvent({ userId: input.userId, event: 'restored' });
     log.info('Deletion undone by an operator');
     deletion = undefined;
     enter('ready');
   }
 
-  await deleteDatabase(database);
+  await provider.deleteDatabase(database);
   await recordLifecycleEvent({ userId: input.userId, event: 'deleted' });
   enter('deleted');
   return { ...result, deleted: true };

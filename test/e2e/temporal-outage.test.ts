@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 
 import { createActivities } from '../../src/activities';
@@ -17,6 +17,7 @@ import { createApp } from '../../src/api/app';
 import { createTemporalProvisioning } from '../../src/api/provisioning';
 import { signHookdeck } from '../../src/api/signature';
 import { loadCommonConfig } from '../../src/config';
+import { createWorkers, type WorkerPair } from '../../src/workers';
 import { freePort, RestartableDevServer } from '../helpers/dev-server';
 import { listFiles, readFixture, SIGNING_SECRET, waitForReady } from '../helpers/system';
 
@@ -31,8 +32,8 @@ Runtime.install({
 
 let dataDir: string;
 let devServer: RestartableDevServer;
-let worker: Worker;
-let workerRun: Promise<void>;
+let workers: WorkerPair;
+let workersRun: Promise<void>;
 let client: Client;
 let baseUrl: string;
 let closeApi: () => Promise<void>;
@@ -44,16 +45,18 @@ before(async () => {
 
   const config = loadCommonConfig({ DATA_DIR: dataDir, NODE_ENV: 'test', TEMPORAL_ADDRESS: devServer.address });
   const logger = pino({ level: 'silent' });
-  worker = await Worker.create({
+  workers = await createWorkers({
     connection: await NativeConnection.connect({ address: devServer.address }),
     taskQueue: config.temporal.taskQueue,
-    workflowBundle: await bundleWorkflowCode({
-      workflowsPath: require.resolve('../../src/workflows'),
-      logger: new DefaultLogger('ERROR'),
-    }),
+    workflows: {
+      workflowBundle: await bundleWorkflowCode({
+        workflowsPath: require.resolve('../../src/workflows'),
+        logger: new DefaultLogger('ERROR'),
+      }),
+    },
     activities: createActivities(await buildActivityDependencies(config, logger)),
   });
-  workerRun = worker.run();
+  workersRun = workers.run();
 
   // The API's connection is lazy, as in src/api/server.ts, so it outlives the server's restart.
   client = new Client({ connection: Connection.lazy({ address: devServer.address }) });
@@ -77,8 +80,8 @@ after(async () => {
   await closeApi?.();
   // The worker shuts down cleanly only while it can reach the server.
   if (devServer && !devServer.running) await devServer.start();
-  worker?.shutdown();
-  await workerRun;
+  workers?.shutdown();
+  await workersRun;
   await client?.connection.close();
   await devServer?.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });

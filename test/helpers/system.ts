@@ -1,5 +1,6 @@
-// Runs the real system in one test process: a Temporal dev server from the installed binary, a worker
-// with the real activities and SQLite provider, and the API on a free loopback port.
+// Runs the real system in one test process: a Temporal dev server from the installed binary, the main and
+// provider workers with the real activities, and the API on a free loopback port. The provider is SQLite
+// unless a test sets DATABASE_PROVIDER.
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -7,17 +8,19 @@ import path from 'node:path';
 
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 
 import { createActivities } from '../../src/activities';
 import { buildActivityDependencies } from '../../src/activities/dependencies';
+import type { DatabaseProvider } from '../../src/activities/providers/provider';
 import { createApp } from '../../src/api/app';
 import { createTemporalProvisioning, createWorkflowStatusReader } from '../../src/api/provisioning';
 import { openCatalog } from '../../src/catalog/open';
 import { signHookdeck } from '../../src/api/signature';
 import { loadCommonConfig } from '../../src/config';
 import { ALL_SEARCH_ATTRIBUTES, type ProvisioningStatus, statusQuery } from '../../src/shared';
+import { createWorkers } from '../../src/workers';
 import { devServerExecutable } from './temporal';
 
 export const SIGNING_SECRET = 'test-signing-secret';
@@ -39,14 +42,31 @@ export interface RunningSystem {
 
 export const STATUS_API_TOKEN = 'test-status-token-0123456789abcdef';
 
-export async function startSystem(options: { deletionGracePeriodMs?: number } = {}): Promise<RunningSystem> {
-  Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
-  });
+export interface SystemOptions {
+  deletionGracePeriodMs?: number;
+  /**
+   * More configuration variables for the workers, such as DATABASE_PROVIDER, POSTGRES_URLS or
+   * PROVIDER_MAX_CALLS_PER_SECOND. DATA_DIR and NODE_ENV are always the test's own.
+   */
+  env?: Record<string, string>;
+  /** Replaces the configured provider, for example with a wrapper that records its calls. */
+  wrapProvider?: (provider: DatabaseProvider) => DatabaseProvider;
+}
+
+// Runtime.install throws when called twice in one process, and a test file may start one system per provider.
+let runtimeInstalled = false;
+
+export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
+  if (!runtimeInstalled) {
+    Runtime.install({
+      logger: new DefaultLogger('WARN'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+    });
+    runtimeInstalled = true;
+  }
   const logger = pino({ level: 'silent' });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'per-user-db-e2e-'));
-  const config = loadCommonConfig({ DATA_DIR: dataDir, NODE_ENV: 'test' });
+  const config = loadCommonConfig({ ...options.env, DATA_DIR: dataDir, NODE_ENV: 'test' });
   const taskQueue = config.temporal.taskQueue;
 
   const env = await TestWorkflowEnvironment.createLocal({
@@ -57,14 +77,16 @@ export async function startSystem(options: { deletionGracePeriodMs?: number } = 
     workflowsPath: require.resolve('../../src/workflows'),
     logger: new DefaultLogger('WARN'),
   });
-  const dependencies = await buildActivityDependencies(config, logger);
-  const worker = await Worker.create({
+  const built = await buildActivityDependencies(config, logger);
+  const dependencies = options.wrapProvider ? { ...built, provider: options.wrapProvider(built.provider) } : built;
+  const workers = await createWorkers({
     connection: env.nativeConnection,
     taskQueue,
-    workflowBundle,
+    workflows: { workflowBundle },
     activities: createActivities(dependencies),
+    providerMaxCallsPerSecond: config.providerMaxCallsPerSecond,
   });
-  const workerRun = worker.run();
+  const workersRun = workers.run();
 
   const apiCatalog = openCatalog(config);
   const app = createApp({
@@ -104,8 +126,9 @@ export async function startSystem(options: { deletionGracePeriodMs?: number } = 
     },
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      worker.shutdown();
-      await workerRun;
+      workers.shutdown();
+      await workersRun;
+      await dependencies.provider.close?.();
       await apiCatalog.close();
       await dependencies.catalog.close();
       await env.teardown();

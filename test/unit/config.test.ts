@@ -380,3 +380,41 @@ describe('loadApiConfig deletion and status API', () => {
     assert.equal(loadApiConfig({ ...BASE_ENV, STATUS_API_TOKEN: token }, CWD).statusApiToken, token);
   });
 });
+
+describe('provider rate limit', () => {
+  test('unset means no limit', () => {
+    assert.equal(loadCommonConfig({}, CWD).providerMaxCallsPerSecond, undefined);
+  });
+
+  test('empty means no limit', () => {
+    assert.equal(loadCommonConfig({ PROVIDER_MAX_CALLS_PER_SECOND: '' }, CWD).providerMaxCallsPerSecond, undefined);
+  });
+
+  for (const { value, rate } of [
+    { value: '20', rate: 20 },
+    { value: '0.5', rate: 0.5 },
+    { value: '1000', rate: 1000 },
+  ]) {
+    test(`limit ${value} read`, () => {
+      assert.equal(loadCommonConfig({ PROVIDER_MAX_CALLS_PER_SECOND: value }, CWD).providerMaxCallsPerSecond, rate);
+    });
+  }
+
+  test('API config reads it too', () => {
+    assert.equal(loadApiConfig({ ...BASE_ENV, PROVIDER_MAX_CALLS_PER_SECOND: '5' }, CWD).providerMaxCallsPerSecond, 5);
+  });
+
+  for (const value of ['abc', '-1', '1e3', '0x14', ' ', '20/s']) {
+    test(`limit ${JSON.stringify(value)} rejected`, () => {
+      const error = configError(() => loadCommonConfig({ PROVIDER_MAX_CALLS_PER_SECOND: value }, CWD));
+      assert.match(error.message, /PROVIDER_MAX_CALLS_PER_SECOND: expected a number of calls per second/);
+    });
+  }
+
+  for (const value of ['0', '0.0']) {
+    test(`limit ${value} rejected`, () => {
+      const error = configError(() => loadCommonConfig({ PROVIDER_MAX_CALLS_PER_SECOND: value }, CWD));
+      assert.match(error.message, /PROVIDER_MAX_CALLS_PER_SECOND: expected more than 0/);
+    });
+  }
+});

@@ -4,13 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  Runtime,
-  Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
 import type { Activities } from '../../src/activities';
 import { createTemporalProvisioning, type ProvisioningService } from '../../src/api/provisioning';
@@ -24,6 +18,7 @@ import {
   statusQuery,
 } from '../../src/shared';
 import { registerSearchAttributes } from '../../src/temporal';
+import { createWorkers } from '../../src/workers';
 import { testServerExecutable } from '../helpers/temporal';
 
 Runtime.install({
@@ -117,10 +112,10 @@ interface Context {
 async function withTenant(fake: ReturnType<typeof fakeTenant>, body: (context: Context) => Promise<void>) {
   const taskQueue = `deletion-test-${++count}`;
   const userId = `user_2pQfDeletionExample${String(count).padStart(6, '0')}`;
-  const worker = await Worker.create({
+  const workers = await createWorkers({
     connection: env.nativeConnection,
     taskQueue,
-    workflowBundle: bundle,
+    workflows: { workflowBundle: bundle },
     activities: fake.activities,
   });
   const service = createTemporalProvisioning(env.client, { taskQueue, timeoutMs: 10_000 });
@@ -133,7 +128,7 @@ async function withTenant(fake: ReturnType<typeof fakeTenant>, body: (context: C
     }
   };
   const input: ProvisionInput = { userId, region: { clientIp: '193.0.6.139' }, seedSchema: true };
-  await worker.runUntil(body({ service, input, handle, status, waitFor }));
+  await workers.runUntil(body({ service, input, handle, status, waitFor }));
 }
 
 describe('deletion order', () => {

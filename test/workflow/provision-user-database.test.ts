@@ -2,16 +2,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
+import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  bundleWorkflowCode,
-  Runtime,
-  DefaultLogger,
-  Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
 import type { Activities } from '../../src/activities';
 import {
@@ -20,6 +15,7 @@ import {
   type DatabaseRef,
   type ProvisionInput,
   type ProvisioningStatus,
+  providerTaskQueue,
   type RegionDecision,
   requestDeletionSignal,
   searchAttributes,
@@ -29,6 +25,7 @@ import {
 } from '../../src/shared';
 import { provisionUserDatabase } from '../../src/workflows';
 import { registerSearchAttributes } from '../../src/temporal';
+import { createWorkers } from '../../src/workers';
 import { testServerExecutable } from '../helpers/temporal';
 
 Runtime.install({
@@ -108,16 +105,19 @@ function fakeActivities(overrides: Partial<Activities> = {}): FakeActivities {
   };
 }
 
-/** Runs `body` with a worker on a task queue of its own, so tests cannot pick up each other's tasks. */
-async function withWorker<T>(activities: object, body: (taskQueue: string) => Promise<T>): Promise<T> {
+/**
+ * Runs `body` with the main and provider workers on task queues of their own, so tests cannot pick up each
+ * other's tasks.
+ */
+async function withWorker<T>(activities: Activities, body: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `provision-test-${++taskQueueCount}`;
-  const worker = await Worker.create({
+  const workers = await createWorkers({
     connection: env.nativeConnection,
     taskQueue,
-    workflowBundle: bundle,
+    workflows: { workflowBundle: bundle },
     activities,
   });
-  return worker.runUntil(body(taskQueue));
+  return workers.runUntil(body(taskQueue));
 }
 
 type Handle = Awaited<ReturnType<typeof env.client.workflow.start<typeof provisionUserDatabase>>>;
@@ -391,6 +391,56 @@ describe('provisionUserDatabase with hold', () => {
       const result = await finish(handle);
 
       assert.deepEqual(result.decision, DECISION);
+    });
+  });
+});
+
+describe('provider task queue', () => {
+  test('provider activities use provider queue', async () => {
+    const queues: Record<string, string> = {};
+    const recordQueue = (name: string) => {
+      queues[name] = Context.current().info.taskQueue;
+    };
+    const activities = fakeActivities();
+    const fakes = fakeActivities({
+      async resolveRegion(request) {
+        recordQueue('resolveRegion');
+        return activities.resolveRegion(request);
+      },
+      async createDatabase(input) {
+        recordQueue('createDatabase');
+        return activities.createDatabase(input);
+      },
+      async seedSchema(ref) {
+        recordQueue('seedSchema');
+        return activities.seedSchema(ref);
+      },
+      async setDatabaseEnabled(input) {
+        recordQueue('setDatabaseEnabled');
+        return activities.setDatabaseEnabled(input);
+      },
+      async deleteDatabase(ref) {
+        recordQueue('deleteDatabase');
+        return activities.deleteDatabase(ref);
+      },
+    });
+
+    let workflowQueue = '';
+    const result = await withWorker(fakes, (taskQueue) => {
+      workflowQueue = taskQueue;
+      return env.client.workflow
+        .start(provisionUserDatabase, { taskQueue, workflowId: USER_ID + 'j', args: [INPUT] })
+        .then(finish);
+    });
+
+    assert.equal(result.deleted, true);
+    const provider = providerTaskQueue(workflowQueue);
+    assert.deepEqual(queues, {
+      resolveRegion: workflowQueue,
+      createDatabase: provider,
+      seedSchema: provider,
+      setDatabaseEnabled: provider,
+      deleteDatabase: provider,
     });
   });
 });
