@@ -31,6 +31,13 @@ export const STATUS_AFTER: Record<LifecycleEvent, TenantStatus> = {
   deleted: 'deleted',
 };
 
+/** The catalog column that records when each event last happened. The names are constants, never input. */
+export const EVENT_TIME_COLUMN: Partial<Record<LifecycleEvent, string>> = {
+  provisioned: 'provisioned_at',
+  'deletion-requested': 'deletion_requested_at',
+  deleted: 'deleted_at',
+};
+
 export interface TenantRecord {
   userId: string;
   status: TenantStatus;

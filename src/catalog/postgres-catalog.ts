@@ -4,6 +4,7 @@ import pg from 'pg';
 
 import {
   type AuditEntry,
+  EVENT_TIME_COLUMN,
   type LifecycleEvent,
   type LifecycleUpdate,
   STATUS_AFTER,
@@ -33,13 +34,6 @@ CREATE TABLE IF NOT EXISTS per_user_db_tenant_events (
 );
 CREATE INDEX IF NOT EXISTS per_user_db_tenant_events_by_user ON per_user_db_tenant_events (user_id, id);
 `;
-
-/** The column that records when each event last happened. The names are constants, never input. */
-const TIME_COLUMN: Partial<Record<LifecycleEvent, string>> = {
-  provisioned: 'provisioned_at',
-  'deletion-requested': 'deletion_requested_at',
-  deleted: 'deleted_at',
-};
 
 interface TenantRow {
   user_id: string;
@@ -104,7 +98,7 @@ export function openPostgresCatalog(connectionString: string): TenantCatalog {
           event,
           at,
         ]);
-        const column = TIME_COLUMN[event];
+        const column = EVENT_TIME_COLUMN[event];
         if (column)
           await client.query(`UPDATE per_user_db_tenants SET ${column} = $1 WHERE user_id = $2`, [at, userId]);
       }

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 
 import {
   type AuditEntry,
+  EVENT_TIME_COLUMN,
   type LifecycleEvent,
   type LifecycleUpdate,
   STATUS_AFTER,
@@ -36,13 +37,6 @@ CREATE TABLE IF NOT EXISTS tenant_events (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS tenant_events_by_user ON tenant_events (user_id, id);
 `;
-
-/** The column that records when each event last happened. */
-const TIME_COLUMN: Partial<Record<LifecycleEvent, string>> = {
-  provisioned: 'provisioned_at',
-  'deletion-requested': 'deletion_requested_at',
-  deleted: 'deleted_at',
-};
 
 interface TenantRow {
   user_id: string;
@@ -108,7 +102,7 @@ export function openSqliteCatalog(file: string): TenantCatalog {
       upsert.run(params);
       if (event) {
         insertEvent.run(userId, event, at);
-        const column = TIME_COLUMN[event];
+        const column = EVENT_TIME_COLUMN[event];
         if (column) db.prepare(`UPDATE tenants SET ${column} = ? WHERE user_id = ?`).run(at, userId);
       }
       return toRecord(select.get(userId) as TenantRow);
