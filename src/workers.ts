@@ -26,6 +26,9 @@ export interface WorkerPairOptions {
   providerMaxCallsPerSecond?: number;
 }
 
+/** Open workflows kept in memory. NOTE: 250 is an estimate; bench/RESULTS.md records the worker RSS it gives. */
+const MAX_CACHED_WORKFLOWS = 250;
+
 export interface WorkerPair {
   main: Worker;
   provider: Worker;
@@ -45,7 +48,17 @@ export interface WorkerPair {
 export async function createWorkers(options: WorkerPairOptions): Promise<WorkerPair> {
   const { connection, namespace, taskQueue, activities } = options;
 
-  const main = await Worker.create({ connection, namespace, taskQueue, ...options.workflows, activities });
+  const main = await Worker.create({
+    connection,
+    namespace,
+    taskQueue,
+    ...options.workflows,
+    activities,
+    // Each user's workflow stays open until the user is deleted, mostly idle. Without a bound, the SDK's cache
+    // keeps one V8 context per open workflow, and worker RSS grew past 1.3 GB in the ack benchmark. An evicted
+    // workflow is replayed from its short history when its next signal arrives.
+    maxCachedWorkflows: MAX_CACHED_WORKFLOWS,
+  });
   const provider = await Worker.create({
     connection,
     namespace,
