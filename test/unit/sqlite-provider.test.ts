@@ -587,3 +587,43 @@ describe('sqlite setEnabled', () => {
     }
   });
 });
+
+describe('sqlite leftovers of a killed worker', () => {
+  test('stale temporary files are removed', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'per-user-db-stale-'));
+    try {
+      const provider = createSqliteProvider({ dataDir });
+      const userId = 'user_2pQfStaleExample000000001';
+      const leftovers = path.join(dataDir, 'databases', 'eu-west-1', '.creating', userId);
+      fs.mkdirSync(leftovers, { recursive: true });
+      const old = new Date(Date.now() - 60_000);
+      for (const name of ['a.tmp', 'a.tmp-journal']) {
+        fs.writeFileSync(path.join(leftovers, name), '');
+        fs.utimesSync(path.join(leftovers, name), old, old);
+      }
+
+      await provider.ensureDatabase(userId, 'eu-west-1');
+
+      assert.deepEqual(fs.readdirSync(path.join(dataDir, 'databases', 'eu-west-1')), [`${userId}.sqlite`]);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('fresh temporary files are kept', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'per-user-db-stale-'));
+    try {
+      const provider = createSqliteProvider({ dataDir });
+      const userId = 'user_2pQfStaleExample000000002';
+      const inProgress = path.join(dataDir, 'databases', 'eu-west-1', '.creating', userId, 'b.tmp');
+      fs.mkdirSync(path.dirname(inProgress), { recursive: true });
+      fs.writeFileSync(inProgress, '');
+
+      await provider.ensureDatabase(userId, 'eu-west-1');
+
+      assert.equal(fs.existsSync(inProgress), true);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -28,6 +28,15 @@ const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 /** Files that SQLite keeps next to a database: the WAL, its shared-memory index and the rollback journal. */
 const COMPANION_SUFFIXES = ['-wal', '-shm', '-journal'];
 
+/** Folder beside the databases of a region that holds the files of creations still in progress. */
+const TEMPORARY_FOLDER = '.creating';
+
+/**
+ * Age after which a temporary file belongs to a creation that died with its worker. Creating a file takes
+ * milliseconds, so a live concurrent creation is never this old.
+ */
+const STALE_TEMPORARY_FILE_MS = 10_000;
+
 /** Added to a database's file name while deletion is pending, so the data stays but is out of use. */
 const DISABLED_SUFFIX = '.disabled';
 
@@ -113,11 +122,21 @@ export function createSqliteProvider(options: SqliteProviderOptions): DatabasePr
 
       // The file is built under a temporary name and then hard-linked into place, which fails if the target exists.
       // So concurrent callers never see a half-initialized file and only one of them reports `created: true`.
-      // NOTE: a process crash before the cleanup in `finally` leaves a `.<userId>.<uuid>.tmp` file that nothing
-      // removes.
-      const temporaryPath = path.join(folder, `.${file.ref.name}.${randomUUID()}.tmp`);
+      // Temporary files live in a folder per user, so that leftovers of a killed worker are found without
+      // listing every tenant of the region.
+      const temporaryFolder = path.join(folder, TEMPORARY_FOLDER, file.ref.name);
+      const temporaryPath = path.join(temporaryFolder, `${randomUUID()}.tmp`);
       try {
-        initializeDatabaseFile(temporaryPath, busyTimeoutMs);
+        // A concurrent caller's cleanup may remove the empty folder between mkdir and open, so try again then.
+        for (let attempt = 1; ; attempt += 1) {
+          await fs.mkdir(temporaryFolder, { recursive: true });
+          try {
+            initializeDatabaseFile(temporaryPath, busyTimeoutMs);
+            break;
+          } catch (error) {
+            if (attempt >= 3 || (await fs.stat(temporaryFolder).catch(() => undefined))) throw error;
+          }
+        }
         await fs.link(temporaryPath, file.path);
         return { ref: file.ref, created: true };
       } catch (error) {
@@ -126,6 +145,7 @@ export function createSqliteProvider(options: SqliteProviderOptions): DatabasePr
         throw error;
       } finally {
         await removeDatabaseFiles(temporaryPath);
+        await removeStaleTemporaryFiles(temporaryFolder);
       }
     },
 
@@ -302,6 +322,21 @@ async function removeDatabaseFiles(filePath: string): Promise<boolean> {
     await removeIfPresent(filePath + suffix);
   }
   return removeIfPresent(filePath);
+}
+
+/**
+ * Removes what killed workers left in a user's temporary folder, then the folder and its parent once they are
+ * empty. A concurrent creation that loses its folder to this fails with ENOENT, and its activity is retried.
+ */
+async function removeStaleTemporaryFiles(folder: string): Promise<void> {
+  const now = Date.now();
+  for (const entry of await fs.readdir(folder).catch(() => [] as string[])) {
+    const entryPath = path.join(folder, entry);
+    const stats = await fs.lstat(entryPath).catch(() => undefined);
+    if (stats?.isFile() && now - stats.mtimeMs > STALE_TEMPORARY_FILE_MS) await removeIfPresent(entryPath);
+  }
+  await fs.rmdir(folder).catch(() => undefined);
+  await fs.rmdir(path.dirname(folder)).catch(() => undefined);
 }
 
 function errorCode(error: unknown): string | undefined {
