@@ -1,11 +1,12 @@
-// The main job end to end with each Postgres-backed provider. A signed signup over HTTP ends in a real database
-// on the test Postgres server with the schema applied, a repeated delivery is a duplicate, and user.deleted with
-// no grace period drops the database. Needs PER_USER_DB_TEST_POSTGRES_URL, and fails without it under CI=true.
+// The main job end to end with each provider besides SQLite. A signed signup over HTTP ends in a real database on
+// the test Postgres server with the schema applied (postgres, xata) or in the legacy Xata Lite fake (xata-lite); a
+// repeated delivery is a duplicate, and user.deleted with no grace period removes the database. The Postgres-backed
+// cases need PER_USER_DB_TEST_POSTGRES_URL, and fail without it under CI=true.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { postgresDatabaseName } from '../../src/activities/providers/postgres';
-import { FakeXataApi } from '../helpers/fake-xata';
+import { FakeXataApi, FakeXataLiteApi } from '../helpers/fake-xata';
 import { postgresTestServer, queryRows, uniqueUserId, withDatabase } from '../helpers/postgres';
 import { readFixture, type RunningSystem, startSystem, waitForReady } from '../helpers/system';
 
@@ -159,5 +160,52 @@ describe('xata provider end to end', { skip }, () => {
     await deleteUser(system, userId);
     assert.equal(fake.branches.has(branchName), false);
     assert.equal(await databaseExists(url, database), false);
+  });
+});
+
+describe('xata-lite provider end to end', () => {
+  const userId = uniqueUserId('e2elite');
+  let fake: FakeXataLiteApi;
+  let system: RunningSystem;
+
+  before(async () => {
+    fake = new FakeXataLiteApi();
+    const baseUrl = await fake.start();
+    system = await startSystem({
+      deletionGracePeriodMs: 0,
+      env: {
+        DATABASE_PROVIDER: 'xata-lite',
+        XATA_API_KEY: fake.apiKey,
+        XATA_WORKSPACE_SLUG: fake.workspaceId,
+        XATA_API_BASE_URL: baseUrl,
+      },
+    });
+  });
+
+  after(async () => {
+    await system?.stop();
+    await fake?.stop();
+  });
+
+  test('signup creates database in region', async () => {
+    const ref = await signUp(system, userId);
+    assert.equal(ref.provider, 'xata-lite');
+    assert.equal(ref.region, 'eu-west-1');
+    assert.deepEqual([...fake.databases.entries()], [[ref.name, 'eu-west-1']]);
+  });
+
+  test('duplicate signup gets 200', async () => {
+    await assertDuplicate(system, userId);
+    assert.equal(fake.databases.size, 1);
+  });
+
+  test('user.deleted deletes database', async () => {
+    await deleteUser(system, userId);
+    assert.equal(fake.databases.size, 0);
+  });
+
+  test('no database list was requested', () => {
+    const listCalls = fake.requests.filter((request) => /\/dbs\/?$/.test(request.path));
+    assert.deepEqual(listCalls, []);
   });
 });
