@@ -2,22 +2,12 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 
-import { ConfigError, loadApiConfig, loadCommonConfig } from '../../src/config';
+import { loadApiConfig, loadCommonConfig } from '../../src/config';
+import { CONFIG_CWD, configError } from '../helpers/config';
 
 const SECRET = 'config-test-secret';
 const BASE_ENV = { HOOKDECK_WEBHOOK_SECRET: SECRET };
-const CWD = path.resolve('/srv/per-user-db');
-
-/** Runs `load` and returns the ConfigError it throws. Fails the test when `load` returns or throws another error. */
-function configError(load: () => unknown): ConfigError {
-  try {
-    load();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a ConfigError, but the configuration loaded');
-}
+const CWD = CONFIG_CWD;
 
 describe('loadApiConfig secret', () => {
   test('missing secret', () => {

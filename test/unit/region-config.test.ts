@@ -3,20 +3,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 
-import { ConfigError, loadCommonConfig } from '../../src/config';
+import { loadCommonConfig } from '../../src/config';
+import { CONFIG_CWD, configError } from '../helpers/config';
 
-const CWD = path.resolve('/srv/per-user-db');
-
-/** Runs `load` and returns the ConfigError it throws. */
-function configError(load: () => unknown): ConfigError {
-  try {
-    load();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a ConfigError, but the configuration loaded');
-}
+const CWD = CONFIG_CWD;
 
 describe('region configuration defaults', () => {
   const config = loadCommonConfig({}, CWD);

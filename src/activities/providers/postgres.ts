@@ -186,19 +186,9 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
   async function connectTenant(target: Target): Promise<pg.Client> {
     const url = new URL(target.server.url.href);
     url.pathname = `/${target.ref.name}`;
-    const client = new pg.Client({
-      connectionString: url.href,
-      connectionTimeoutMillis: connectTimeoutMs,
-      application_name: 'per-user-db',
-    });
-    // A connection that fails later is reported by the query that uses it, so this listener only prevents a crash.
-    client.on('error', () => undefined);
-
     try {
-      await client.connect();
-      return client;
+      return await connectClient({ connectionString: url.href, connectionTimeoutMillis: connectTimeoutMs });
     } catch (error) {
-      await client.end().catch(() => undefined);
       if (errorCode(error) === SqlState.INVALID_CATALOG_NAME) throw databaseNotFound(target.ref);
       throw classifyPostgresError(error, `Postgres server ${target.server.label}`);
     }
@@ -499,4 +489,19 @@ function parseServers(entries: Readonly<Record<string, string>>): Map<string, Se
     throw new Error(`No Postgres servers configured: set POSTGRES_URLS, such as ${DEFAULT_SERVER_KEY}=postgres://...`);
   }
   return servers;
+}
+
+/** Connects a single client named `per-user-db`; on failure the client is closed and the driver's error rethrown. */
+export async function connectClient(config: pg.ClientConfig): Promise<pg.Client> {
+  const client = new pg.Client({ application_name: 'per-user-db', ...config });
+  // A connection that fails later is reported by the query that uses it, so this listener only prevents a crash.
+  client.on('error', () => undefined);
+
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
 }

@@ -11,6 +11,7 @@ import { invalidInput, validateRegion } from './names';
 import {
   applyMigrations,
   classifyPostgresError,
+  connectClient,
   databaseNotFound,
   postgresDatabaseName,
   readSchemaVersion,
@@ -125,20 +126,13 @@ export function createXataProvider(options: XataProviderOptions): DatabaseProvid
     // The API's connection string carries no sslmode, so TLS is set here: required with certificate checks, except
     // for a loopback host, such as the local test server.
     const ssl = LOOPBACK_HOSTS.has(url.hostname) ? false : { rejectUnauthorized: true };
-    const client = new pg.Client({
-      connectionString: credentials.connectionString,
-      ssl,
-      connectionTimeoutMillis: connectTimeoutMs,
-      application_name: 'per-user-db',
-    });
-    // A connection that fails later is reported by the query that uses it, so this listener only prevents a crash.
-    client.on('error', () => undefined);
-
     try {
-      await client.connect();
-      return client;
+      return await connectClient({
+        connectionString: credentials.connectionString,
+        ssl,
+        connectionTimeoutMillis: connectTimeoutMs,
+      });
     } catch (error) {
-      await client.end().catch(() => undefined);
       throw classifyPostgresError(error, branchService(ref));
     }
   }
