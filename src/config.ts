@@ -123,7 +123,7 @@ const webhookSources = z
       .min(1, 'expected hookdeck, svix or both'),
   );
 
-/** The API's schema; the secret of each enabled webhook source is required, and the others are ignored. */
+/** Builds the API's schema, which requires the secret of each enabled webhook source and ignores the others. */
 function apiSchema(sources: readonly WebhookSource[]) {
   return commonSchema.extend({
     WEBHOOK_SOURCES: optional(webhookSources),

@@ -38,7 +38,7 @@ async function waitForFrontend(address: string, deadline: number): Promise<void>
       return;
     } catch (error) {
       if (Date.now() > deadline)
-        throw new Error(`The Temporal dev server did not answer on ${address} within 60 s`, { cause: error });
+        throw new Error(`The Temporal dev server did not respond on ${address} within 60 s`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }

@@ -46,7 +46,7 @@ async function startBenchServer(name: 'floor' | 'baseline', dataDir: string) {
 interface Measurement extends LoadResult {
   /** Largest sampled VmRSS of the server process during the load, in bytes. */
   serverRss: number;
-  /** Deliveries answered 202, including the warm-up's. */
+  /** Deliveries that got 202, including the warm-up's. */
   started: number;
 }
 
@@ -145,7 +145,7 @@ export const baseline: Scenario = async ({ options, report, scratchDir }) => {
   }
 };
 
-/** Adds empty `.sqlite` files, spread over three regions, until `databases/` holds `count` tenants from this
+/** Adds empty `.sqlite` files, spread over three regions, until `databases/` contains `count` tenants from this
  * function. They are only listed, never opened. Returns how many exist now. */
 function addTenants(databasesDir: string, existing: number, count: number): number {
   for (const region of TENANT_REGIONS) fs.mkdirSync(path.join(databasesDir, region), { recursive: true });

@@ -33,11 +33,11 @@ export interface ProvisioningService {
    * before the signup still reaches the one workflow that orders the user's events.
    */
   requestDeletion(input: ProvisionInput, request: DeletionRequest): Promise<DeletionOutcome>;
-  /** Resolves when Temporal answers within the deadline; rejects otherwise. */
+  /** Resolves when Temporal responds within the deadline, and rejects otherwise. */
   checkReady(): Promise<void>;
 }
 
-/** Temporal could not be reached or did not answer in time; the delivery should be retried later. */
+/** Temporal could not be reached or did not respond in time, so the delivery should be retried later. */
 export class TemporalUnavailableError extends Error {
   override name = 'TemporalUnavailableError';
 }
@@ -57,7 +57,7 @@ export function createTemporalProvisioning(
             workflowId: input.userId,
             args: [input],
             // NOTE: USE_EXISTING would also give one workflow per user, but this SDK version (1.24) does not
-            // return the response's `started` flag, so a duplicate could not be told from a new start.
+            // return the response's `started` flag, so a duplicate could not be distinguished from a new start.
             workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
             // A user whose provisioning completed is never provisioned again; a failed one may be retried.
             workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,

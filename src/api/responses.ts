@@ -1,8 +1,8 @@
 // The one place that turns the outcome of a delivery into an HTTP status and body. Hookdeck retries every
-// non-2xx answer, so a 2xx must mean the delivery is durably handled, and garbage must never get a 5xx.
+// non-2xx response, so a 2xx must mean the delivery is durably handled, and garbage must never get a 5xx.
 import type { Response } from 'express';
 
-/** Seconds that a 503 asks Hookdeck to wait before it retries. */
+/** Seconds that a 503's Retry-After header tells Hookdeck to wait before it retries. */
 export const RETRY_AFTER_SECONDS = 10;
 
 export type Outcome =

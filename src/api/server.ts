@@ -42,7 +42,7 @@ function main(): void {
           catalog: openCatalog(config),
           queryWorkflow: createWorkflowStatusReader(client, {
             timeoutMs: config.startTimeoutMs,
-            onError: (error) => logger.warn({ err: error }, 'Status query failed; answering from the catalog'),
+            onError: (error) => logger.warn({ err: error }, 'Status query failed; responding from the catalog'),
           }),
         }
       : undefined,

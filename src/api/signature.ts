@@ -23,7 +23,7 @@ export function verifyHookdeckSignature(
   const expected = Buffer.from(signHookdeck(rawBody, secret));
   const matches = present.map((value) => {
     const candidate = Buffer.from(value.trim());
-    // timingSafeEqual needs equal lengths; a length mismatch already says the value is not our signature.
+    // timingSafeEqual needs equal lengths; a length mismatch already shows the value is not our signature.
     return candidate.length === expected.length && timingSafeEqual(candidate, expected);
   });
   return matches.includes(true) ? 'valid' : 'invalid';

@@ -1,4 +1,4 @@
-// Svix signs Clerk's webhooks with the Standard Webhooks scheme: svix-signature holds space-separated
+// Svix signs Clerk's webhooks with the Standard Webhooks scheme: svix-signature contains space-separated
 // `v1,<base64 HMAC-SHA256>` entries over `${svix-id}.${svix-timestamp}.${raw body}`, keyed with the base64
 // part of a `whsec_` secret. Several entries appear while Clerk rotates its secret.
 import { createHmac, timingSafeEqual } from 'node:crypto';

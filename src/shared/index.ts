@@ -36,7 +36,7 @@ export const ProvisioningStep = {
 } as const;
 export type ProvisioningStep = (typeof ProvisioningStep)[keyof typeof ProvisioningStep];
 
-/** Where a region decision came from. */
+/** Source of a region decision. */
 export const RegionSource = {
   USER_CHOICE: 'user-choice',
   IP_COUNTRY: 'ip-country',
@@ -86,7 +86,7 @@ export interface DatabaseRef {
   region: string;
   /** The provider's name for the database. */
   name: string;
-  /** Where it lives, in the provider's terms (for SQLite, a path relative to DATA_DIR). */
+  /** Location in the provider's terms (for SQLite, a path relative to DATA_DIR). */
   location: string;
 }
 

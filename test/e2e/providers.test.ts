@@ -1,7 +1,7 @@
-// The main job end to end with each provider besides SQLite. A signed signup over HTTP ends in a real database on
-// the test Postgres server with the schema applied (postgres, xata) or in the legacy Xata Lite fake (xata-lite); a
-// repeated delivery is a duplicate, and user.deleted with no grace period removes the database. The Postgres-backed
-// cases need PER_USER_DB_TEST_POSTGRES_URL, and fail without it under CI=true.
+// The main job end to end with each provider besides SQLite. A signed signup over HTTP ends in a database with the
+// schema applied: a real one on the test Postgres server (postgres, xata) or one in the legacy Xata Lite fake.
+// A repeated delivery is a duplicate, and user.deleted with no grace period removes the database. The
+// Postgres-backed cases need PER_USER_DB_TEST_POSTGRES_URL, and fail without it under CI=true.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 

@@ -28,7 +28,7 @@ const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 /** Files that SQLite keeps next to a database: the WAL, its shared-memory index and the rollback journal. */
 const COMPANION_SUFFIXES = ['-wal', '-shm', '-journal'];
 
-/** Folder beside the databases of a region that holds the files of creations still in progress. */
+/** Folder beside the databases of a region that contains the files of creations still in progress. */
 const TEMPORARY_FOLDER = '.creating';
 
 /**
