@@ -32,6 +32,7 @@ async function main(): Promise<void> {
       workflows: { workflowsPath: require.resolve('./workflows') },
       activities,
       providerMaxCallsPerSecond: config.providerMaxCallsPerSecond,
+      localProviderCalls: dependencies.provider.onWorkerHost === true,
     });
 
     logger.info(

@@ -3,8 +3,8 @@
 // queue of their own, where Temporal can cap their rate across every worker process.
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 
-import type { Activities } from './activities';
-import { providerTaskQueue } from './shared';
+import type { Activities, WorkflowActivities } from './activities';
+import { type ProviderCallPlacement, providerTaskQueue } from './shared';
 
 /** Activities that call the database provider, which the provider worker registers. */
 export const PROVIDER_ACTIVITY_NAMES = [
@@ -24,6 +24,11 @@ export interface WorkerPairOptions {
   workflows: Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>;
   /** Temporal's limit on provider activity tasks per second for the whole provider queue; unset means none. */
   providerMaxCallsPerSecond?: number;
+  /**
+   * Whether the provider's calls are cheap enough to run as local activities (see `DatabaseProvider.onWorkerHost`).
+   * A rate limit overrides it, because Temporal enforces the limit only on a task queue.
+   */
+  localProviderCalls?: boolean;
 }
 
 /** Open workflows kept in memory. NOTE: 250 is an estimate; bench/RESULTS.md records the worker RSS it gives. */
@@ -42,18 +47,29 @@ export interface WorkerPair {
 
 /**
  * Creates the main and the provider worker with the same activities. The main worker also registers the provider
- * activities, because workflows started before the provider queue existed still schedule them on the main queue
- * (see the `provider-task-queue` patch in the workflow). Those activities are not rate-limited.
+ * activities, because the workflow runs them as local activities when `localProviderCalls` allows it, and because workflows
+ * started before the provider queue existed still schedule them on the main queue (see the `provider-task-queue`
+ * patch in the workflow). Neither of those is rate-limited.
  */
 export async function createWorkers(options: WorkerPairOptions): Promise<WorkerPair> {
   const { connection, namespace, taskQueue, activities } = options;
+  // For a provider on the worker's disk and no rate limit, the provider queue would only add a round trip through
+  // the server per call.
+  const placement: ProviderCallPlacement =
+    options.localProviderCalls === true && options.providerMaxCallsPerSecond === undefined ? 'local' : 'provider-queue';
+  const workflowActivities: WorkflowActivities = {
+    ...activities,
+    async providerCallPlacement() {
+      return placement;
+    },
+  };
 
   const main = await Worker.create({
     connection,
     namespace,
     taskQueue,
     ...options.workflows,
-    activities,
+    activities: workflowActivities,
     // Each user's workflow stays open until the user is deleted, mostly idle. Without a bound, the SDK's cache
     // keeps one V8 context per open workflow, and worker RSS grew past 1.3 GB in the ack benchmark. An evicted
     // workflow is replayed from its short history when its next signal arrives.

@@ -2,7 +2,14 @@
 import { log } from '@temporalio/activity';
 
 import type { LifecycleEvent, LifecycleUpdate, TenantCatalog, TenantStatus } from '../catalog/catalog';
-import type { CreateDatabaseResult, DatabaseRef, RegionRequest, RegionResolution, SeedSchemaResult } from '../shared';
+import type {
+  CreateDatabaseResult,
+  DatabaseRef,
+  ProviderCallPlacement,
+  RegionRequest,
+  RegionResolution,
+  SeedSchemaResult,
+} from '../shared';
 import type { Migration } from './migrations';
 import type { DatabaseProvider } from './providers/provider';
 import type { RegionResolver } from './region';
@@ -68,3 +75,12 @@ export function createActivities({ regionResolver, provider, migrations, catalog
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** The activity that `createWorkers` adds, because the answer depends on how the worker was configured. */
+export interface WorkerSettingActivities {
+  /** Tells the workflow where to run provider calls; see ProviderCallPlacement. */
+  providerCallPlacement(): Promise<ProviderCallPlacement>;
+}
+
+/** Every activity that the workflow can call. */
+export type WorkflowActivities = Activities & WorkerSettingActivities;

@@ -12,7 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 
-import type { Activities } from '../activities';
+import type { Activities, WorkflowActivities } from '../activities';
 import {
   type DeletionRequest,
   ErrorType,
@@ -35,7 +35,7 @@ const NON_RETRYABLE = [ErrorType.INVALID_INPUT, ErrorType.CONFIGURATION];
 
 // Region resolution reads a local file, or sends one request to ip-api with a 3 s timeout, so 10 s is
 // plenty. It is retried like any activity, and ip-api's rate limit sets its own retry delay.
-const { resolveRegion } = proxyActivities<Activities>({
+const REGION_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '10 seconds',
   retry: {
     initialInterval: '1 second',
@@ -43,6 +43,20 @@ const { resolveRegion } = proxyActivities<Activities>({
     maximumInterval: '30 seconds',
     nonRetryableErrorTypes: NON_RETRYABLE,
   },
+};
+
+/** Region resolution on the task queue, where workflows started before the local-activities patch run it. */
+const { resolveRegion: resolveRegionOnQueue } = proxyActivities<Activities>(REGION_ACTIVITY_OPTIONS);
+
+// A local activity holds the workflow task while it runs, so a status query waits until it ends. Retries of the
+// local activities below therefore wait on a server timer rather than inside the worker: the workflow task ends
+// between attempts, and a query during an outage is answered at once.
+const LOCAL_RETRY_THRESHOLD = '500 milliseconds';
+
+/** Region resolution as a local activity: it reads a file or calls ip-api, and needs no task queue. */
+const { resolveRegion: resolveRegionLocally } = proxyLocalActivities<Activities>({
+  ...REGION_ACTIVITY_OPTIONS,
+  localRetryThreshold: LOCAL_RETRY_THRESHOLD,
 });
 
 // Provider calls retry without an attempt limit: an outage delays a signup's database but never drops it,
@@ -61,9 +75,19 @@ const PROVIDER_ACTIVITY_OPTIONS: ActivityOptions = {
 /** Provider activities on the workflow's own task queue, where workflows started before the patch run them. */
 const providerActivitiesOnWorkflowQueue = proxyActivities<Activities>(PROVIDER_ACTIVITY_OPTIONS);
 
+/**
+ * Provider activities as local activities, for a provider on the worker's disk without a rate limit. They run
+ * inside the workflow task, so a signup needs one workflow task rather than four, and the server's work per signup
+ * shrinks accordingly. A call that outlasts the workflow task timeout is fine: the SDK extends the task meanwhile.
+ */
+const localProviderActivities = proxyLocalActivities<Activities>({
+  ...PROVIDER_ACTIVITY_OPTIONS,
+  localRetryThreshold: LOCAL_RETRY_THRESHOLD,
+});
+
 // The catalog is a local file or table, so its reads and writes run as local activities, which skip the
 // task queue round trip.
-const { readTenantStatus, recordLifecycleEvent } = proxyLocalActivities<Activities>({
+const { readTenantStatus, recordLifecycleEvent, providerCallPlacement } = proxyLocalActivities<WorkflowActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });
@@ -74,17 +98,27 @@ const LIFECYCLE_PATCH = 'tenant-lifecycle';
 /** Marks the workflow versions that schedule provider activities on the rate-limited provider task queue. */
 const PROVIDER_TASK_QUEUE_PATCH = 'provider-task-queue';
 
+/** Marks the workflow versions that resolve the region, and call the provider unless rate-limited, locally. */
+const LOCAL_ACTIVITIES_PATCH = 'local-activities';
+
 /**
- * Returns the provider activities on the provider task queue, or on the workflow's task queue for a history
- * recorded before that queue existed. Called once, just before the first provider activity, so that a workflow
- * which was still waiting for a region when the patch was deployed also moves to the provider queue.
+ * Returns the provider activities: local ones unless the worker sets a rate limit, else those on the provider task
+ * queue, or those on the workflow's task queue for a history recorded before that queue existed. Called once, just
+ * before the first provider activity, so that a workflow which was still waiting for a region when a patch was
+ * deployed also moves. The result is wrapped in an object because `await` on an activity proxy itself would look
+ * up a `then` activity.
  */
-function chooseProviderActivities(): typeof providerActivitiesOnWorkflowQueue {
-  if (!patched(PROVIDER_TASK_QUEUE_PATCH)) return providerActivitiesOnWorkflowQueue;
-  return proxyActivities<Activities>({
+async function chooseProviderActivities(
+  localActivities: boolean,
+): Promise<{ activities: typeof providerActivitiesOnWorkflowQueue }> {
+  if (!patched(PROVIDER_TASK_QUEUE_PATCH)) return { activities: providerActivitiesOnWorkflowQueue };
+  // The answer is recorded in the history, so a replay on a worker with other settings keeps it.
+  if (localActivities && (await providerCallPlacement()) === 'local') return { activities: localProviderActivities };
+  const queued = proxyActivities<Activities>({
     ...PROVIDER_ACTIVITY_OPTIONS,
     taskQueue: providerTaskQueue(workflowInfo().taskQueue),
   });
+  return { activities: queued };
 }
 
 /**
@@ -137,6 +171,8 @@ export async function provisionUserDatabase(input: ProvisionInput): Promise<Prov
   let provider: typeof providerActivitiesOnWorkflowQueue;
   try {
     enter('resolving-region');
+    const localActivities = patched(LOCAL_ACTIVITIES_PATCH);
+    const resolveRegion = localActivities ? resolveRegionLocally : resolveRegionOnQueue;
     const resolution = await resolveRegion(input.region);
     let decision: RegionDecision;
     if ('undecided' in resolution) {
@@ -157,7 +193,7 @@ export async function provisionUserDatabase(input: ProvisionInput): Promise<Prov
     upsertSearchAttributes([{ key: searchAttributes.region, value: decision.region }]);
     log.info('Region decided', { region: decision.region, source: decision.source, reason: decision.reason });
 
-    provider = chooseProviderActivities();
+    provider = (await chooseProviderActivities(localActivities)).activities;
     enter('creating-database');
     const { ref, created } = await provider.createDatabase({ userId: input.userId, region: decision.region });
     status.database = ref;
@@ -257,11 +293,12 @@ function operatorDecision(undecided: UndecidedRegion, region: string): RegionDec
   };
 }
 
-/** Returns the root cause's message, which is what an operator needs, rather than "Activity task failed". */
+/**
+ * Returns the root cause's message, which is what an operator needs, rather than "Activity task failed". A regular
+ * activity's failure wraps the cause in an ActivityFailure; a local activity's failure is the cause itself.
+ */
 function describeFailure(error: unknown): string {
-  if (error instanceof ActivityFailure && error.cause) {
-    const cause = error.cause;
-    return cause instanceof ApplicationFailure && cause.type ? `${cause.type}: ${cause.message}` : cause.message;
-  }
-  return error instanceof Error ? error.message : String(error);
+  const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
+  if (cause instanceof ApplicationFailure && cause.type) return `${cause.type}: ${cause.message}`;
+  return cause instanceof Error ? cause.message : String(cause);
 }

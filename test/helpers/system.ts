@@ -85,6 +85,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     workflows: { workflowBundle },
     activities: createActivities(dependencies),
     providerMaxCallsPerSecond: config.providerMaxCallsPerSecond,
+    localProviderCalls: dependencies.provider.onWorkerHost === true,
   });
   const workersRun = workers.run();
 

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
@@ -109,13 +110,18 @@ function fakeActivities(overrides: Partial<Activities> = {}): FakeActivities {
  * Runs `body` with the main and provider workers on task queues of their own, so tests cannot pick up each
  * other's tasks.
  */
-async function withWorker<T>(activities: Activities, body: (taskQueue: string) => Promise<T>): Promise<T> {
+async function withWorker<T>(
+  activities: Activities,
+  body: (taskQueue: string) => Promise<T>,
+  placement: { localProviderCalls?: boolean; providerMaxCallsPerSecond?: number } = {},
+): Promise<T> {
   const taskQueue = `provision-test-${++taskQueueCount}`;
   const workers = await createWorkers({
     connection: env.nativeConnection,
     taskQueue,
     workflows: { workflowBundle: bundle },
     activities,
+    ...placement,
   });
   return workers.runUntil(body(taskQueue));
 }
@@ -187,37 +193,47 @@ describe('provisionUserDatabase', () => {
     assert.deepEqual(result.database, REF);
   });
 
-  test('non-retryable failure ends with failed status', async () => {
-    let attempts = 0;
-    const activities = fakeActivities({
-      async createDatabase() {
-        attempts += 1;
-        throw ApplicationFailure.create({
-          type: ErrorType.INVALID_INPUT,
-          message: 'invalid region',
-          nonRetryable: true,
-        });
-      },
-    });
-
-    await withWorker(activities, async (taskQueue) => {
-      const handle = await env.client.workflow.start(provisionUserDatabase, {
-        taskQueue,
-        workflowId: USER_ID + 'd',
-        args: [INPUT],
+  for (const [label, localProviderCalls, suffix] of [
+    ['regular', false, 'd'],
+    ['local', true, 'n'],
+  ] as const) {
+    test(`non-retryable ${label} activity failure ends with failed status`, async () => {
+      let attempts = 0;
+      const activities = fakeActivities({
+        async createDatabase() {
+          attempts += 1;
+          throw ApplicationFailure.create({
+            type: ErrorType.INVALID_INPUT,
+            message: 'invalid region',
+            nonRetryable: true,
+          });
+        },
       });
-      await assert.rejects(handle.result(), WorkflowFailedError);
 
-      const status = await handle.query(statusQuery);
-      assert.equal(status.step, 'failed');
-      assert.equal(status.error, 'InvalidInput: invalid region');
-      assert.deepEqual(status.decision, DECISION);
+      const placement = { localProviderCalls };
+      await withWorker(
+        activities,
+        async (taskQueue) => {
+          const handle = await env.client.workflow.start(provisionUserDatabase, {
+            taskQueue,
+            workflowId: USER_ID + suffix,
+            args: [INPUT],
+          });
+          await assert.rejects(handle.result(), WorkflowFailedError);
 
-      const description = await handle.describe();
-      assert.deepEqual(description.typedSearchAttributes.get(searchAttributes.status), 'failed');
+          const status = await handle.query(statusQuery);
+          assert.equal(status.step, 'failed');
+          assert.equal(status.error, 'InvalidInput: invalid region');
+          assert.deepEqual(status.decision, DECISION);
+
+          const description = await handle.describe();
+          assert.deepEqual(description.typedSearchAttributes.get(searchAttributes.status), 'failed');
+        },
+        placement,
+      );
+      assert.equal(attempts, 1);
     });
-    assert.equal(attempts, 1);
-  });
+  }
 
   test('status query reports the current step', async () => {
     let release: () => void = () => undefined;
@@ -395,52 +411,146 @@ describe('provisionUserDatabase with hold', () => {
   });
 });
 
-describe('provider task queue', () => {
-  test('provider activities use provider queue', async () => {
-    const queues: Record<string, string> = {};
-    const recordQueue = (name: string) => {
-      queues[name] = Context.current().info.taskQueue;
-    };
-    const activities = fakeActivities();
-    const fakes = fakeActivities({
-      async resolveRegion(request) {
-        recordQueue('resolveRegion');
-        return activities.resolveRegion(request);
-      },
-      async createDatabase(input) {
-        recordQueue('createDatabase');
-        return activities.createDatabase(input);
-      },
-      async seedSchema(ref) {
-        recordQueue('seedSchema');
-        return activities.seedSchema(ref);
-      },
-      async setDatabaseEnabled(input) {
-        recordQueue('setDatabaseEnabled');
-        return activities.setDatabaseEnabled(input);
-      },
-      async deleteDatabase(ref) {
-        recordQueue('deleteDatabase');
-        return activities.deleteDatabase(ref);
-      },
-    });
+/** Records where each activity ran: `local`, or the task queue of a regular activity. */
+function recordPlacement(placements: Record<string, string>, name: string): void {
+  const { info } = Context.current();
+  placements[name] = info.isLocal ? 'local' : info.taskQueue;
+}
 
-    let workflowQueue = '';
-    const result = await withWorker(fakes, (taskQueue) => {
-      workflowQueue = taskQueue;
-      return env.client.workflow
-        .start(provisionUserDatabase, { taskQueue, workflowId: USER_ID + 'j', args: [INPUT] })
-        .then(finish);
-    });
+const PLACED_ACTIVITIES = [
+  'resolveRegion',
+  'createDatabase',
+  'seedSchema',
+  'setDatabaseEnabled',
+  'deleteDatabase',
+] as const;
+
+/** Fakes whose every region and provider call records where it ran. */
+function placementRecordingActivities(placements: Record<string, string>): Activities {
+  const activities = fakeActivities();
+  const recording: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const name of PLACED_ACTIVITIES) {
+    const fake = activities[name] as (...args: unknown[]) => Promise<unknown>;
+    recording[name] = (...args) => {
+      recordPlacement(placements, name);
+      return fake(...args);
+    };
+  }
+  return fakeActivities(recording as Partial<Activities>);
+}
+
+type EventTypeName = keyof typeof temporal.api.enums.v1.EventType;
+
+/** Counts the history events of each type, by the enum's name without its `EVENT_TYPE_` prefix. */
+async function countEvents(handle: Handle): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const event of (await handle.fetchHistory()).events ?? []) {
+    const name = temporal.api.enums.v1.EventType[event.eventType ?? 0] as EventTypeName;
+    const key = name.replace(/^EVENT_TYPE_/, '');
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Returns how many workflow tasks had completed when the workflow set ProvisioningStatus to `ready`. */
+async function workflowTasksUntilReady(handle: Handle): Promise<number> {
+  const { EventType } = temporal.api.enums.v1;
+  let completed = 0;
+  for (const event of (await handle.fetchHistory()).events ?? []) {
+    if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) completed += 1;
+    const fields = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+    const step = fields?.[searchAttributes.status.name]?.data;
+    if (step && JSON.parse(Buffer.from(step).toString('utf8')) === 'ready') return completed;
+  }
+  return assert.fail('the history never set ProvisioningStatus to ready');
+}
+
+describe('provider call placement', () => {
+  test('a provider on the worker host runs every call as a local activity', async () => {
+    const placements: Record<string, string> = {};
+    const { result, events, tasks } = await withWorker(
+      placementRecordingActivities(placements),
+      async (taskQueue) => {
+        const handle = await env.client.workflow.start(provisionUserDatabase, {
+          taskQueue,
+          workflowId: USER_ID + 'k',
+          args: [INPUT],
+        });
+        const result = await finish(handle);
+        return { result, events: await countEvents(handle), tasks: await workflowTasksUntilReady(handle) };
+      },
+      { localProviderCalls: true },
+    );
 
     assert.equal(result.deleted, true);
-    const provider = providerTaskQueue(workflowQueue);
-    assert.deepEqual(queues, {
-      resolveRegion: workflowQueue,
-      createDatabase: provider,
-      seedSchema: provider,
-      setDatabaseEnabled: provider,
-      deleteDatabase: provider,
+    assert.deepEqual(placements, {
+      resolveRegion: 'local',
+      createDatabase: 'local',
+      seedSchema: 'local',
+      setDatabaseEnabled: 'local',
+      deleteDatabase: 'local',
     });
+    // No activity task went through the server, and the whole provisioning fit in the first workflow task.
+    assert.equal(events.ACTIVITY_TASK_SCHEDULED, undefined);
+    assert.equal(tasks, 1);
+  });
+
+  for (const [label, placement, suffix] of [
+    ['a remote provider', {}, 'j'],
+    ['a rate limit', { localProviderCalls: true, providerMaxCallsPerSecond: 1000 }, 'l'],
+  ] as const) {
+    test(`${label} puts provider calls on the provider queue`, async () => {
+      const placements: Record<string, string> = {};
+      let workflowQueue = '';
+      const result = await withWorker(
+        placementRecordingActivities(placements),
+        (taskQueue) => {
+          workflowQueue = taskQueue;
+          return env.client.workflow
+            .start(provisionUserDatabase, { taskQueue, workflowId: USER_ID + suffix, args: [INPUT] })
+            .then(finish);
+        },
+        placement,
+      );
+
+      assert.equal(result.deleted, true);
+      const provider = providerTaskQueue(workflowQueue);
+      assert.deepEqual(placements, {
+        resolveRegion: 'local',
+        createDatabase: provider,
+        seedSchema: provider,
+        setDatabaseEnabled: provider,
+        deleteDatabase: provider,
+      });
+    });
+  }
+
+  test('local provider calls retry on server timers', async () => {
+    let attempts = 0;
+    const activities = fakeActivities({
+      async createDatabase() {
+        attempts += 1;
+        if (attempts < 3) throw new Error('disk busy');
+        return { ref: REF, created: true };
+      },
+    });
+
+    const { result, events } = await withWorker(
+      activities,
+      async (taskQueue) => {
+        const handle = await env.client.workflow.start(provisionUserDatabase, {
+          taskQueue,
+          workflowId: USER_ID + 'm',
+          args: [INPUT],
+        });
+        return { result: await finish(handle), events: await countEvents(handle) };
+      },
+      { localProviderCalls: true },
+    );
+
+    assert.equal(attempts, 3);
+    assert.deepEqual(result.database, REF);
+    // One timer per retry, so the workflow task ends between attempts and queries are answered meanwhile.
+    assert.equal(events.TIMER_STARTED, 2);
   });
 });

@@ -27,6 +27,12 @@ export interface DatabaseProvider {
   readonly name: string;
   /** SQL dialect of the migrations that `applySchema` accepts, which is also the subfolder of `migrations/`. */
   readonly dialect: string;
+  /**
+   * True when the databases live on the worker's own disk, so a call takes milliseconds and the workflow may run
+   * it as a local activity. Remote providers leave it unset: their calls stay regular activities, whose attempts
+   * and last failure the Web UI shows during an outage.
+   */
+  readonly onWorkerHost?: boolean;
 
   /** Creates the user's database in `region`. An existing one is success with `created: false` and the same ref. */
   ensureDatabase(userId: string, region: string): Promise<CreateDatabaseResult>;

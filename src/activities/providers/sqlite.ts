@@ -114,6 +114,7 @@ export function createSqliteProvider(options: SqliteProviderOptions): DatabasePr
   return {
     name: PROVIDER_NAME,
     dialect: DIALECT,
+    onWorkerHost: true,
 
     async ensureDatabase(userId: string, region: string): Promise<CreateDatabaseResult> {
       const file = resolveFile(userId, region);
