@@ -5,12 +5,13 @@ import { parseArgs } from 'node:util';
 
 import { createScratchDirs, type Scenario, type ScenarioOptions } from './lib/context';
 import { Report } from './lib/report';
-import { ack, baseline, floor, scaling } from './scenarios/latency';
+import { ack, baseline, floor, scaling, startOnly } from './scenarios/latency';
 import { crash, duplicates, outage } from './scenarios/reliability';
 import { throughput } from './scenarios/throughput';
 
 const SCENARIOS: Record<string, Scenario> = {
   floor,
+  'start-only': startOnly,
   ack,
   baseline,
   scaling,
@@ -25,9 +26,9 @@ const USAGE = `Usage: npm run bench -- <scenario|all> [options]
 Scenarios: ${Object.keys(SCENARIOS).join(', ')}, or all of them in that order.
 
 Options:
-  --duration S    seconds of load per measurement (default per scenario: 20 for floor, ack and baseline)
+  --duration S    seconds of load per measurement (default per scenario: 20 for floor, start-only, ack and baseline)
   --rate N        deliveries per second for scaling, throughput, crash and outage
-  --rates A,B,C   deliveries per second for floor, ack and baseline (default 100,300,500)
+  --rates A,B,C   deliveries per second for floor, start-only, ack and baseline (default 100,300,500)
   --users N       signups for throughput (1000), duplicates (100), crash (500)
   --tenants A,B   existing tenants for scaling (default 0,10000,100000)
   --store S       dev server state: file (default, as npm start runs it) or memory

@@ -35,6 +35,8 @@ export interface BenchSystemOptions {
   store: DevServerStore;
   /** TEMPORAL_START_TIMEOUT_MS of the API; the API's default when unset. */
   startTimeoutMs?: number;
+  /** False leaves the worker stopped, so that the dev server does nothing but start workflows. Default true. */
+  startWorker?: boolean;
 }
 
 export async function startBenchSystem(options: BenchSystemOptions): Promise<BenchSystem> {
@@ -48,7 +50,7 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
 
   const worker = createWorkerProcess(devServer.address, dataDir, path.join(dataDir, 'worker.log'));
   const startWorker = () => startWorkerProcess(worker);
-  await startWorker();
+  if (options.startWorker !== false) await startWorker();
 
   const apiPort = await freePort();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
