@@ -9,6 +9,7 @@ import { toTemporalLogger } from './logger';
 import { exitWithError, loadEnvFile, loggerFor } from './process';
 import { providerTaskQueue } from './shared';
 import { connectWorker } from './temporal';
+import { buildWorkflowBundle } from './workflow-bundle';
 import { createWorkers } from './workers';
 
 async function main(): Promise<void> {
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      workflows: { workflowsPath: require.resolve('./workflows') },
+      workflows: { workflowBundle: await buildWorkflowBundle() },
       activities,
       providerMaxCallsPerSecond: config.providerMaxCallsPerSecond,
       localProviderCalls: dependencies.provider.onWorkerHost === true,

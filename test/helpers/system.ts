@@ -8,7 +8,7 @@ import path from 'node:path';
 
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 
 import { createActivities } from '../../src/activities';
@@ -20,6 +20,7 @@ import { openCatalog } from '../../src/catalog/open';
 import { signHookdeck } from '../../src/api/signature';
 import { loadCommonConfig } from '../../src/config';
 import { ALL_SEARCH_ATTRIBUTES, type ProvisioningStatus, statusQuery } from '../../src/shared';
+import { buildWorkflowBundle } from '../../src/workflow-bundle';
 import { createWorkers } from '../../src/workers';
 import { devServerExecutable } from './temporal';
 
@@ -73,10 +74,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     server: { executable: devServerExecutable(), ip: '127.0.0.1', searchAttributes: ALL_SEARCH_ATTRIBUTES },
   });
 
-  const workflowBundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    logger: new DefaultLogger('WARN'),
-  });
+  // Built as the worker builds it, in a child process, so every end-to-end test covers that path.
+  const workflowBundle = await buildWorkflowBundle();
   const built = await buildActivityDependencies(config, logger);
   const dependencies = options.wrapProvider ? { ...built, provider: options.wrapProvider(built.provider) } : built;
   const workers = await createWorkers({
