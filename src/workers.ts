@@ -31,8 +31,12 @@ export interface WorkerPairOptions {
   localProviderCalls?: boolean;
 }
 
-/** Open workflows kept in memory. NOTE: 250 is an estimate; bench/RESULTS.md records the worker RSS it gives. */
-const MAX_CACHED_WORKFLOWS = 250;
+/**
+ * Open workflows kept in memory. A signup's workflow needs the cache for one workflow task and then idles until the
+ * user is deleted, so a small cache costs little. In the throughput benchmark (bench/RESULTS.md) peak worker RSS
+ * over 1,000 signups was 387 MB with 250 and 319 MB with 100; 50 gave 315 MB, within the noise.
+ */
+const MAX_CACHED_WORKFLOWS = 100;
 
 export interface WorkerPair {
   main: Worker;
