@@ -111,7 +111,10 @@ export interface ProvisioningCounts {
   ready: number;
   /** Workflows whose ProvisioningStatus is `failed`. */
   failed: number;
-  /** Workflows still provisioning: resolving the region, creating the database or seeding it. */
+  /**
+   * Workflows started and not yet ready or failed. With local activities a workflow goes from no status straight to
+   * `ready` in one workflow task, so counting the intermediate steps would miss every workflow still queued.
+   */
   inFlight: number;
 }
 
@@ -124,12 +127,12 @@ export async function countWorkflows(client: Client): Promise<ProvisioningCounts
   const queries = [
     'ProvisioningStatus = "ready"',
     'ProvisioningStatus = "failed"',
-    'ProvisioningStatus IN ("resolving-region", "creating-database", "seeding-schema")',
+    'WorkflowType = "provisionUserDatabase"',
   ];
-  const [ready, failed, inFlight] = await Promise.all(
+  const [ready = 0, failed = 0, started = 0] = await Promise.all(
     queries.map(async (query) => (await client.workflow.count(query)).count),
   );
-  return { ready: ready ?? 0, failed: failed ?? 0, inFlight: inFlight ?? 0 };
+  return { ready, failed, inFlight: Math.max(0, started - ready - failed) };
 }
 
 /**
