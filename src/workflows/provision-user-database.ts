@@ -1,3 +1,4 @@
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   type ActivityOptions,
   ActivityFailure,
@@ -48,7 +49,7 @@ const REGION_ACTIVITY_OPTIONS: ActivityOptions = {
 /** Region resolution on the task queue, where workflows started before the local-activities patch run it. */
 const { resolveRegion: resolveRegionOnQueue } = proxyActivities<Activities>(REGION_ACTIVITY_OPTIONS);
 
-// A local activity holds the workflow task while it runs, so a status query waits until it ends. Retries of the
+// A local activity keeps the workflow task open while it runs, so a status query waits until it ends. Retries of the
 // local activities below therefore wait on a server timer rather than inside the worker: the workflow task ends
 // between attempts, and a query during an outage is answered at once.
 const LOCAL_RETRY_THRESHOLD = '500 milliseconds';
@@ -98,22 +99,30 @@ const LIFECYCLE_PATCH = 'tenant-lifecycle';
 /** Marks the workflow versions that schedule provider activities on the rate-limited provider task queue. */
 const PROVIDER_TASK_QUEUE_PATCH = 'provider-task-queue';
 
-/** Marks the workflow versions that resolve the region, and call the provider unless rate-limited, locally. */
+/**
+ * Marks the current workflow version, which resolves the region as a local activity, and calls the provider as
+ * local activities too unless `providerCallPlacement` reports otherwise. It is checked first and implies the two
+ * patches above, so that a new history records one patch marker: each marker also costs a search attribute update
+ * (`TemporalChangeVersion`).
+ */
 const LOCAL_ACTIVITIES_PATCH = 'local-activities';
 
 /**
- * Returns the provider activities: local ones unless the worker sets a rate limit, else those on the provider task
- * queue, or those on the workflow's task queue for a history recorded before that queue existed. Called once, just
- * before the first provider activity, so that a workflow which was still waiting for a region when a patch was
- * deployed also moves. The result is wrapped in an object because `await` on an activity proxy itself would look
- * up a `then` activity.
+ * Returns the provider activities. The current version takes local ones or those on the provider task queue, as
+ * `providerCallPlacement` reports. Older versions take those on the provider task queue, or on the workflow's task
+ * queue for a history recorded before that queue existed. Called once, just before the first provider activity, so
+ * that a workflow which was still waiting for a region when the provider-queue patch was deployed also moves. The
+ * result is wrapped in an object because `await` on an activity proxy itself would look up a `then` activity.
  */
 async function chooseProviderActivities(
-  localActivities: boolean,
+  currentVersion: boolean,
 ): Promise<{ activities: typeof providerActivitiesOnWorkflowQueue }> {
-  if (!patched(PROVIDER_TASK_QUEUE_PATCH)) return { activities: providerActivitiesOnWorkflowQueue };
-  // The answer is recorded in the history, so a replay on a worker with other settings keeps it.
-  if (localActivities && (await providerCallPlacement()) === 'local') return { activities: localProviderActivities };
+  if (currentVersion) {
+    // The placement is recorded in the history, so a replay on a worker with other settings keeps it.
+    if ((await providerCallPlacement()) === 'local') return { activities: localProviderActivities };
+  } else if (!patched(PROVIDER_TASK_QUEUE_PATCH)) {
+    return { activities: providerActivitiesOnWorkflowQueue };
+  }
   const queued = proxyActivities<Activities>({
     ...PROVIDER_ACTIVITY_OPTIONS,
     taskQueue: providerTaskQueue(workflowInfo().taskQueue),
@@ -129,9 +138,10 @@ export async function provisionUserDatabase(input: ProvisionInput): Promise<Prov
   const status: ProvisioningStatus = { step: 'resolving-region' };
   setHandler(statusQuery, () => status);
 
-  const enter = (step: ProvisioningStep) => {
+  // Other attributes can join a step's update, so that one update event records them all.
+  const enter = (step: ProvisioningStep, alongside: SearchAttributeUpdatePair[] = []) => {
     status.step = step;
-    upsertSearchAttributes([{ key: searchAttributes.status, value: step }]);
+    upsertSearchAttributes([{ key: searchAttributes.status, value: step }, ...alongside]);
   };
 
   // Registered at the start so that a signal sent at any time is seen, but accepted only while waiting.
@@ -146,7 +156,8 @@ export async function provisionUserDatabase(input: ProvisionInput): Promise<Prov
   });
 
   // Histories recorded before deletion support replay on the old path, which ends once the database is ready.
-  const lifecycle = patched(LIFECYCLE_PATCH);
+  const currentVersion = patched(LOCAL_ACTIVITIES_PATCH);
+  const lifecycle = currentVersion || patched(LIFECYCLE_PATCH);
 
   // A repeated deletion request keeps the first one, so Svix's and Hookdeck's retries change nothing.
   let deletion: DeletionRequest | undefined;
@@ -171,8 +182,7 @@ export async function provisionUserDatabase(input: ProvisionInput): Promise<Prov
   let provider: typeof providerActivitiesOnWorkflowQueue;
   try {
     enter('resolving-region');
-    const localActivities = patched(LOCAL_ACTIVITIES_PATCH);
-    const resolveRegion = localActivities ? resolveRegionLocally : resolveRegionOnQueue;
+    const resolveRegion = currentVersion ? resolveRegionLocally : resolveRegionOnQueue;
     const resolution = await resolveRegion(input.region);
     let decision: RegionDecision;
     if ('undecided' in resolution) {
@@ -190,23 +200,28 @@ export async function provisionUserDatabase(input: ProvisionInput): Promise<Prov
       decision = resolution;
     }
     status.decision = decision;
-    upsertSearchAttributes([{ key: searchAttributes.region, value: decision.region }]);
+    // Older versions recorded each attribute in an update of its own, and their histories replay that way.
+    const regionAttribute: SearchAttributeUpdatePair = { key: searchAttributes.region, value: decision.region };
+    if (!currentVersion) upsertSearchAttributes([regionAttribute]);
     log.info('Region decided', { region: decision.region, source: decision.source, reason: decision.reason });
 
-    provider = (await chooseProviderActivities(localActivities)).activities;
-    enter('creating-database');
+    provider = (await chooseProviderActivities(currentVersion)).activities;
+    enter('creating-database', currentVersion ? [regionAttribute] : []);
     const { ref, created } = await provider.createDatabase({ userId: input.userId, region: decision.region });
     status.database = ref;
-    upsertSearchAttributes([{ key: searchAttributes.provider, value: ref.provider }]);
+    const providerAttribute: SearchAttributeUpdatePair = { key: searchAttributes.provider, value: ref.provider };
+    if (!currentVersion) upsertSearchAttributes([providerAttribute]);
+    let pendingAttributes = currentVersion ? [providerAttribute] : [];
     log.info(created ? 'Database created' : 'Database already existed', { provider: ref.provider, region: ref.region });
 
     if (input.seedSchema) {
-      enter('seeding-schema');
+      enter('seeding-schema', pendingAttributes);
+      pendingAttributes = [];
       const seeded = await provider.seedSchema(ref);
       status.schemaVersion = seeded.version;
     }
 
-    enter('ready');
+    enter('ready', pendingAttributes);
     result = { userId: input.userId, decision, database: ref, schemaVersion: status.schemaVersion };
   } catch (error) {
     const failedStep = status.step;

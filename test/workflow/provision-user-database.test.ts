@@ -452,6 +452,17 @@ async function countEvents(handle: Handle): Promise<Record<string, number>> {
   return counts;
 }
 
+/** Returns the ids of the patches whose markers the history records, in order. */
+async function patchMarkers(handle: Handle): Promise<string[]> {
+  const ids: string[] = [];
+  for (const event of (await handle.fetchHistory()).events ?? []) {
+    const marker = event.markerRecordedEventAttributes;
+    const data = marker?.details?.['patch-data']?.payloads?.[0]?.data;
+    if (marker?.markerName === 'core_patch' && data) ids.push(JSON.parse(Buffer.from(data).toString('utf8')).id);
+  }
+  return ids;
+}
+
 /** Returns how many workflow tasks had completed when the workflow set ProvisioningStatus to `ready`. */
 async function workflowTasksUntilReady(handle: Handle): Promise<number> {
   const { EventType } = temporal.api.enums.v1;
@@ -468,7 +479,7 @@ async function workflowTasksUntilReady(handle: Handle): Promise<number> {
 describe('provider call placement', () => {
   test('a provider on the worker host runs every call as a local activity', async () => {
     const placements: Record<string, string> = {};
-    const { result, events, tasks } = await withWorker(
+    const { result, events, tasks, patches } = await withWorker(
       placementRecordingActivities(placements),
       async (taskQueue) => {
         const handle = await env.client.workflow.start(provisionUserDatabase, {
@@ -477,7 +488,12 @@ describe('provider call placement', () => {
           args: [INPUT],
         });
         const result = await finish(handle);
-        return { result, events: await countEvents(handle), tasks: await workflowTasksUntilReady(handle) };
+        const [events, tasks, patches] = await Promise.all([
+          countEvents(handle),
+          workflowTasksUntilReady(handle),
+          patchMarkers(handle),
+        ]);
+        return { result, events, tasks, patches };
       },
       { localProviderCalls: true },
     );
@@ -493,6 +509,8 @@ describe('provider call placement', () => {
     // No activity task went through the server, and the whole provisioning fit in the first workflow task.
     assert.equal(events.ACTIVITY_TASK_SCHEDULED, undefined);
     assert.equal(tasks, 1);
+    // One patch marker, and one search attribute update for it, rather than one per patch.
+    assert.deepEqual(patches, ['local-activities']);
   });
 
   for (const [label, placement, suffix] of [
