@@ -4,15 +4,7 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 
 import type { Activities, WorkflowActivities } from './activities';
-import { type ProviderCallPlacement, providerTaskQueue } from './shared';
-
-/** Activities that call the database provider, which the provider worker registers. */
-export const PROVIDER_ACTIVITY_NAMES = [
-  'createDatabase',
-  'seedSchema',
-  'setDatabaseEnabled',
-  'deleteDatabase',
-] as const;
+import { PROVIDER_ACTIVITY_NAMES, type ProviderCallPlacement, providerTaskQueue } from './shared';
 
 export interface WorkerPairOptions {
   connection: NativeConnection;

@@ -22,6 +22,14 @@ export function providerTaskQueue(workflowTaskQueue: string): string {
  */
 export type ProviderCallPlacement = 'local' | 'provider-queue';
 
+/** Activities that call the database provider, which run on the provider task queue unless they run locally. */
+export const PROVIDER_ACTIVITY_NAMES = [
+  'createDatabase',
+  'seedSchema',
+  'setDatabaseEnabled',
+  'deleteDatabase',
+] as const;
+
 /** Workflow type; the workflow id is always the Clerk user id. */
 export const PROVISION_WORKFLOW_TYPE = 'provisionUserDatabase';
 

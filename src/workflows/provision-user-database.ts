@@ -3,6 +3,7 @@ import {
   type ActivityOptions,
   ActivityFailure,
   ApplicationFailure,
+  CancelledFailure,
   condition,
   log,
   patched,
@@ -17,6 +18,7 @@ import type { Activities, WorkflowActivities } from '../activities';
 import {
   type DeletionRequest,
   ErrorType,
+  PROVIDER_ACTIVITY_NAMES,
   type ProvisionInput,
   type ProvisionResult,
   type ProvisioningStatus,
@@ -51,7 +53,7 @@ const { resolveRegion: resolveRegionOnQueue } = proxyActivities<Activities>(REGI
 
 // A local activity keeps the workflow task open while it runs, so a status query waits until it ends. Retries of the
 // local activities below therefore wait on a server timer rather than inside the worker: the workflow task ends
-// between attempts, and a query during an outage is answered at once.
+// between attempts, and a query during an outage returns at once.
 const LOCAL_RETRY_THRESHOLD = '500 milliseconds';
 
 /** Region resolution as a local activity: it reads a file or calls ip-api, and needs no task queue. */
@@ -60,8 +62,8 @@ const { resolveRegion: resolveRegionLocally } = proxyLocalActivities<Activities>
   localRetryThreshold: LOCAL_RETRY_THRESHOLD,
 });
 
-// Provider calls retry without an attempt limit: an outage delays a signup's database but never drops it,
-// and the Web UI shows the attempt count and the last failure meanwhile. Invalid input and configuration
+// Provider calls retry without an attempt limit: an outage delays a signup's database but never drops it, and
+// the Web UI shows the attempt count and the last failure meanwhile (after the first local attempts, if any). Invalid input and configuration
 // errors stop at once, because retrying cannot fix them.
 const PROVIDER_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '1 minute',
@@ -76,6 +78,18 @@ const PROVIDER_ACTIVITY_OPTIONS: ActivityOptions = {
 /** Provider activities on the workflow's own task queue, where workflows started before the patch run them. */
 const providerActivitiesOnWorkflowQueue = proxyActivities<Activities>(PROVIDER_ACTIVITY_OPTIONS);
 
+/** The activities that call the database provider. */
+type ProviderCalls = Pick<Activities, (typeof PROVIDER_ACTIVITY_NAMES)[number]>;
+type AnyCall = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * Attempts of a provider call as a local activity before it moves to a regular activity on the provider queue
+ * (attempts start 0, 1, 2 and 4 s apart). Each local retry adds a timer and a workflow task to the history, while a
+ * regular activity retries without new events. So a lasting failure must not stay local. At one retry a minute, the
+ * history would reach Temporal's limit of 51,200 events in about a week, and the server would end the workflow.
+ */
+const LOCAL_PROVIDER_ATTEMPTS = 4;
+
 /**
  * Provider activities as local activities, for a provider on the worker's disk without a rate limit. They run
  * inside the workflow task, so a signup needs one workflow task rather than four, and the server's work per signup
@@ -83,6 +97,7 @@ const providerActivitiesOnWorkflowQueue = proxyActivities<Activities>(PROVIDER_A
  */
 const localProviderActivities = proxyLocalActivities<Activities>({
   ...PROVIDER_ACTIVITY_OPTIONS,
+  retry: { ...PROVIDER_ACTIVITY_OPTIONS.retry, maximumAttempts: LOCAL_PROVIDER_ATTEMPTS },
   localRetryThreshold: LOCAL_RETRY_THRESHOLD,
 });
 
@@ -114,20 +129,57 @@ const LOCAL_ACTIVITIES_PATCH = 'local-activities';
  * that a workflow which was still waiting for a region when the provider-queue patch was deployed also moves. The
  * result is wrapped in an object because `await` on an activity proxy itself would look up a `then` activity.
  */
-async function chooseProviderActivities(
-  currentVersion: boolean,
-): Promise<{ activities: typeof providerActivitiesOnWorkflowQueue }> {
-  if (currentVersion) {
-    // The placement is recorded in the history, so a replay on a worker with other settings keeps it.
-    if ((await providerCallPlacement()) === 'local') return { activities: localProviderActivities };
-  } else if (!patched(PROVIDER_TASK_QUEUE_PATCH)) {
-    return { activities: providerActivitiesOnWorkflowQueue };
-  }
+async function chooseProviderActivities(currentVersion: boolean): Promise<{ activities: ProviderCalls }> {
+  if (!currentVersion && !patched(PROVIDER_TASK_QUEUE_PATCH)) return { activities: providerActivitiesOnWorkflowQueue };
   const queued = proxyActivities<Activities>({
     ...PROVIDER_ACTIVITY_OPTIONS,
     taskQueue: providerTaskQueue(workflowInfo().taskQueue),
   });
+  // The placement is recorded in the history, so a replay on a worker with other settings keeps it.
+  if (currentVersion && (await providerCallPlacement()) === 'local') return { activities: localFirst(queued) };
   return { activities: queued };
+}
+
+/**
+ * Returns provider calls that run as local activities and, once the local attempts are used up by a retryable
+ * failure, continue as regular activities on the provider queue, where they retry without an attempt limit.
+ */
+function localFirst(queued: ProviderCalls): ProviderCalls {
+  const calls: Record<string, AnyCall> = {};
+  for (const name of PROVIDER_ACTIVITY_NAMES) {
+    const local = localProviderActivities[name] as AnyCall;
+    const regular = queued[name] as AnyCall;
+    calls[name] = (...args) =>
+      withFallback(
+        name,
+        () => local(...args),
+        () => regular(...args),
+      );
+  }
+  return calls as unknown as ProviderCalls;
+}
+
+async function withFallback<T>(call: string, local: () => Promise<T>, queued: () => Promise<T>): Promise<T> {
+  try {
+    return await local();
+  } catch (error) {
+    if (!isRetryable(error)) throw error;
+    log.warn('Provider call still failing after its local attempts; retrying it on the provider task queue', {
+      call,
+      error: describeFailure(error),
+    });
+    return queued();
+  }
+}
+
+/** True for a failure that more attempts may fix: not one of NON_RETRYABLE, not marked non-retryable, not cancelled. */
+function isRetryable(error: unknown): boolean {
+  const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
+  if (cause instanceof CancelledFailure) return false;
+  if (cause instanceof ApplicationFailure) {
+    return !cause.nonRetryable && !NON_RETRYABLE.includes(cause.type as (typeof NON_RETRYABLE)[number]);
+  }
+  return true;
 }
 
 /**
@@ -179,7 +231,7 @@ export async function provisionUserDatabase(input: ProvisionInput): Promise<Prov
   }
 
   let result: ProvisionResult;
-  let provider: typeof providerActivitiesOnWorkflowQueue;
+  let provider: ProviderCalls;
   try {
     enter('resolving-region');
     const resolveRegion = currentVersion ? resolveRegionLocally : resolveRegionOnQueue;

@@ -159,18 +159,20 @@ describe('provisionUserDatabase', () => {
 
   test('seeding off skips the schema step', async () => {
     const activities = fakeActivities();
-    const result = await withWorker(activities, (taskQueue) =>
-      env.client.workflow
-        .start(provisionUserDatabase, {
-          taskQueue,
-          workflowId: USER_ID + 'b',
-          args: [{ ...INPUT, seedSchema: false }],
-        })
-        .then(finish),
-    );
+    const { result, provider } = await withWorker(activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(provisionUserDatabase, {
+        taskQueue,
+        workflowId: USER_ID + 'b',
+        args: [{ ...INPUT, seedSchema: false }],
+      });
+      const result = await finish(handle);
+      return { result, provider: (await handle.describe()).typedSearchAttributes.get(searchAttributes.provider) };
+    });
 
     assert.equal(result.schemaVersion, undefined);
     assert.deepEqual(activities.calls, ['resolveRegion', 'createDatabase']);
+    // Without the seeding step, the provider attribute goes with the update to ready.
+    assert.equal(provider, 'sqlite');
   });
 
   test('transient failure is retried', async () => {
@@ -568,7 +570,42 @@ describe('provider call placement', () => {
 
     assert.equal(attempts, 3);
     assert.deepEqual(result.database, REF);
-    // One timer per retry, so the workflow task ends between attempts and queries are answered meanwhile.
+    // One timer per retry, so the workflow task ends between attempts.
     assert.equal(events.TIMER_STARTED, 2);
+    assert.equal(events.ACTIVITY_TASK_SCHEDULED, undefined);
+  });
+
+  test('a lasting local failure moves to the provider queue', async () => {
+    const placements: string[] = [];
+    const activities = fakeActivities({
+      async createDatabase() {
+        const { info } = Context.current();
+        placements.push(info.isLocal ? 'local' : info.taskQueue);
+        if (info.isLocal) throw new Error('disk busy');
+        return { ref: REF, created: true };
+      },
+    });
+
+    let workflowQueue = '';
+    const { result, events } = await withWorker(
+      activities,
+      async (taskQueue) => {
+        workflowQueue = taskQueue;
+        const handle = await env.client.workflow.start(provisionUserDatabase, {
+          taskQueue,
+          workflowId: USER_ID + 'o',
+          args: [INPUT],
+        });
+        // Skips the 1, 2 and 4 s between the local attempts, which queries alone would wait for in real time.
+        await env.sleep('10 seconds');
+        return { result: await finish(handle), events: await countEvents(handle) };
+      },
+      { localProviderCalls: true },
+    );
+
+    assert.deepEqual(result.database, REF);
+    assert.deepEqual(placements, ['local', 'local', 'local', 'local', providerTaskQueue(workflowQueue)]);
+    assert.equal(events.TIMER_STARTED, 3);
+    assert.equal(events.ACTIVITY_TASK_SCHEDULED, 1);
   });
 });
