@@ -14,7 +14,11 @@ async function main(): Promise<void> {
   fs.writeFileSync(outFile, code);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+// Exits at once when done, so that a handle left open by a preloaded module cannot keep the process alive.
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -9,6 +9,9 @@ import path from 'node:path';
 /** Node options that load TypeScript support, such as tsx's `--import tsx`, which the child needs as well. */
 const LOADER_OPTIONS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
 
+/** Bundling takes about 2 s here; a child still running after this, held up by a preload for example, is stopped. */
+const BUNDLE_TIMEOUT_MS = 120_000;
+
 export async function buildWorkflowBundle(): Promise<{ code: string }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'per-user-db-bundle-'));
   const outFile = path.join(dir, 'workflows.js');
@@ -16,8 +19,10 @@ export async function buildWorkflowBundle(): Promise<{ code: string }> {
   const entry = path.join(__dirname, `bundle-workflows${path.extname(__filename)}`);
   try {
     await new Promise<void>((resolve, reject) => {
-      execFile(process.execPath, [...loaderArguments(process.execArgv), entry, outFile], (error, _stdout, stderr) => {
-        if (error) reject(new Error(`Bundling the workflow code failed: ${stderr.trim() || error.message}`));
+      const args = [...loaderArguments(process.execArgv), entry, outFile];
+      execFile(process.execPath, args, { timeout: BUNDLE_TIMEOUT_MS }, (error, _stdout, stderr) => {
+        if (error?.killed) reject(new Error(`Bundling the workflow code took longer than ${BUNDLE_TIMEOUT_MS} ms`));
+        else if (error) reject(new Error(`Bundling the workflow code failed: ${stderr.trim() || error.message}`));
         else resolve();
       });
     });
