@@ -7,13 +7,12 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 
 import { freePort, RestartableDevServer } from '../../test/helpers/dev-server';
-import { InMemoryDevServer } from './dev-server';
 import { SIGNING_SECRET } from './load';
 import { childEnv, NodeChild, REPO_ROOT, sleep, waitForHealthy } from './processes';
 
 export interface BenchSystem {
   dataDir: string;
-  devServer: RestartableDevServer | InMemoryDevServer;
+  devServer: RestartableDevServer;
   worker: NodeChild;
   api: NodeChild;
   apiUrl: string;
@@ -35,17 +34,15 @@ export interface BenchSystemOptions {
   store: DevServerStore;
   /** TEMPORAL_START_TIMEOUT_MS of the API; the API's default when unset. */
   startTimeoutMs?: number;
-  /** False leaves the worker stopped, so that the dev server does nothing but start workflows. Default true. */
+  /** Whether to start the worker (default true). Without it, the dev server only records workflow starts. */
   startWorker?: boolean;
 }
 
 export async function startBenchSystem(options: BenchSystemOptions): Promise<BenchSystem> {
   const { dataDir } = options;
   const port = await freePort();
-  const devServer =
-    options.store === 'memory'
-      ? new InMemoryDevServer(port)
-      : new RestartableDevServer(port, path.join(dataDir, 'dev-server.sqlite'));
+  const stateFile = options.store === 'memory' ? undefined : path.join(dataDir, 'dev-server.sqlite');
+  const devServer = new RestartableDevServer(port, stateFile);
   await devServer.start();
 
   const worker = createWorkerProcess(devServer.address, dataDir, path.join(dataDir, 'worker.log'));

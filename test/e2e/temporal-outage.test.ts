@@ -2,22 +2,20 @@
 // back, the same delivery must succeed, as it would on Hookdeck's next retry.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 
 import { createActivities } from '../../src/activities';
 import { buildActivityDependencies } from '../../src/activities/dependencies';
-import { createApp } from '../../src/api/app';
-import { createTemporalProvisioning } from '../../src/api/provisioning';
 import { signHookdeck } from '../../src/api/signature';
 import { loadCommonConfig } from '../../src/config';
+import { buildWorkflowBundle } from '../../src/workflow-bundle';
 import { createWorkers, type WorkerPair } from '../../src/workers';
+import { startTestApi, type TestApi } from '../helpers/api';
 import { freePort, RestartableDevServer } from '../helpers/dev-server';
 import { listFiles, readFixture, SIGNING_SECRET, waitForReady } from '../helpers/system';
 
@@ -34,9 +32,7 @@ let dataDir: string;
 let devServer: RestartableDevServer;
 let workers: WorkerPair;
 let workersRun: Promise<void>;
-let client: Client;
-let baseUrl: string;
-let closeApi: () => Promise<void>;
+let api: TestApi;
 
 before(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'per-user-db-outage-'));
@@ -48,47 +44,31 @@ before(async () => {
   workers = await createWorkers({
     connection: await NativeConnection.connect({ address: devServer.address }),
     taskQueue: config.temporal.taskQueue,
-    workflows: {
-      workflowBundle: await bundleWorkflowCode({
-        workflowsPath: require.resolve('../../src/workflows'),
-        logger: new DefaultLogger('ERROR'),
-      }),
-    },
+    workflows: { workflowBundle: await buildWorkflowBundle() },
     activities: createActivities(await buildActivityDependencies(config, logger)),
   });
   workersRun = workers.run();
 
-  // The API's connection is lazy, as in src/api/server.ts, so it outlives the server's restart.
-  client = new Client({ connection: Connection.lazy({ address: devServer.address }) });
-  const app = createApp({
-    hookdeck: { signingSecret: SIGNING_SECRET, requireVerified: true },
-    maxBodyBytes: 1024 * 1024,
-    seedSchema: true,
-    provisioning: createTemporalProvisioning(client, {
-      taskQueue: config.temporal.taskQueue,
-      timeoutMs: START_TIMEOUT_MS,
-    }),
-    logger,
+  // The API's connection is lazy, so it outlives the server's restart.
+  api = await startTestApi({
+    temporalAddress: devServer.address,
+    taskQueue: config.temporal.taskQueue,
+    startTimeoutMs: START_TIMEOUT_MS,
   });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  closeApi = () => new Promise((resolve) => server.close(() => resolve()));
 });
 
 after(async () => {
-  await closeApi?.();
+  await api?.close();
   // The worker shuts down cleanly only while it can reach the server.
   if (devServer && !devServer.running) await devServer.start();
   workers?.shutdown();
   await workersRun;
-  await client?.connection.close();
   await devServer?.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 function deliver(body: Buffer): Promise<Response> {
-  return fetch(`${baseUrl}/webhooks/clerk`, {
+  return fetch(`${api.baseUrl}/webhooks/clerk`, {
     method: 'POST',
     body,
     headers: { 'x-hookdeck-signature': signHookdeck(body, SIGNING_SECRET), 'x-hookdeck-verified': 'true' },
@@ -118,7 +98,7 @@ test('outage gives 503, then the retry succeeds', async () => {
   }
   assert.equal(response.status, 202);
 
-  const status = await waitForReady(client, userId);
+  const status = await waitForReady(api.client, userId);
   assert.equal(status.decision?.region, 'ap-southeast-2');
   assert.deepEqual(listFiles(path.join(dataDir, 'databases')), [`ap-southeast-2/${userId}.sqlite`]);
 });

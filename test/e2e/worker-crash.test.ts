@@ -3,13 +3,9 @@
 // (`node --import tsx src/worker.ts`), as in production.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-
-import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
 
 import { buildDeliveries } from '../../bench/lib/load';
 import type { NodeChild } from '../../bench/lib/processes';
@@ -21,23 +17,21 @@ import {
   startWorkerProcess,
   waitForReady,
 } from '../../bench/lib/system';
-import { createApp } from '../../src/api/app';
-import { createTemporalProvisioning } from '../../src/api/provisioning';
 import { signHookdeck } from '../../src/api/signature';
 import { TASK_QUEUE } from '../../src/shared';
+import { startTestApi, type TestApi } from '../helpers/api';
 import { freePort, RestartableDevServer } from '../helpers/dev-server';
 import { SIGNING_SECRET } from '../helpers/system';
 
 const SIGNUPS = 30;
-// Generous, because an activity cut off by a kill is retried only after its start-to-close timeout (1 minute).
+// Generous: a workflow task cut off by a kill is retried after its 10 s timeout, and a regular activity after its
+// 1-minute start-to-close timeout.
 const CLOSE_TIMEOUT_MS = 150_000;
 
 let dataDir: string;
 let devServer: RestartableDevServer;
 let worker: NodeChild;
-let client: Client;
-let baseUrl: string;
-let closeApi: () => Promise<void>;
+let api: TestApi;
 
 before(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'per-user-db-crash-'));
@@ -47,24 +41,12 @@ before(async () => {
   worker = createWorkerProcess(devServer.address, dataDir, path.join(dataDir, 'worker.log'));
   await startWorkerProcess(worker);
 
-  client = new Client({ connection: Connection.lazy({ address: devServer.address }) });
-  const app = createApp({
-    hookdeck: { signingSecret: SIGNING_SECRET, requireVerified: true },
-    maxBodyBytes: 1024 * 1024,
-    seedSchema: true,
-    provisioning: createTemporalProvisioning(client, { taskQueue: TASK_QUEUE, timeoutMs: 5000 }),
-    logger: pino({ level: 'silent' }),
-  });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  closeApi = () => new Promise((resolve) => server.close(() => resolve()));
+  api = await startTestApi({ temporalAddress: devServer.address, taskQueue: TASK_QUEUE, startTimeoutMs: 5000 });
 });
 
 after(async () => {
-  await closeApi?.();
+  await api?.close();
   await worker?.stop();
-  await client?.connection.close();
   await devServer?.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
@@ -78,7 +60,7 @@ async function crashWorker(): Promise<void> {
 /** Resolves once at least `count` workflows are ready, or after `timeoutMs`, whichever comes first. */
 async function readyAtLeast(count: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && (await countWorkflows(client)).ready < count) {
+  while (Date.now() < deadline && (await countWorkflows(api.client)).ready < count) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -89,7 +71,7 @@ test('signups survive two worker kills', async () => {
 
   const responses = await Promise.all(
     deliveries.map((delivery) =>
-      fetch(`${baseUrl}/webhooks/clerk`, {
+      fetch(`${api.baseUrl}/webhooks/clerk`, {
         method: 'POST',
         body: delivery.body,
         headers: { 'x-hookdeck-signature': signHookdeck(delivery.body, SIGNING_SECRET), 'x-hookdeck-verified': 'true' },
@@ -107,11 +89,11 @@ test('signups survive two worker kills', async () => {
   await readyAtLeast(SIGNUPS / 2, 10_000);
   await crashWorker();
 
-  const counts = await waitForReady(client, SIGNUPS, CLOSE_TIMEOUT_MS);
+  const counts = await waitForReady(api.client, SIGNUPS, CLOSE_TIMEOUT_MS);
   assert.equal(counts.timedOut, false, `still provisioning: ${counts.inFlight}`);
   assert.equal(counts.failed, 0);
 
-  const outcomes = await describeAll(client, userIds);
+  const outcomes = await describeAll(api.client, userIds);
   assert.deepEqual(
     outcomes.filter((outcome) => outcome.status !== 'ready'),
     [],

@@ -1,5 +1,6 @@
 // A Temporal dev server that a test can stop and start again on the same port and state file, to
 // simulate an outage. TestWorkflowEnvironment cannot restart its server, so this spawns the CLI itself.
+// Without a state file it keeps its state in memory, which a restart loses; the benchmarks compare the two.
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 
@@ -24,7 +25,7 @@ export class RestartableDevServer {
 
   constructor(
     readonly port: number,
-    private readonly dbFile: string,
+    private readonly dbFile?: string,
   ) {}
 
   get running(): boolean {
@@ -37,7 +38,8 @@ export class RestartableDevServer {
 
   async start(): Promise<void> {
     const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), '--headless'];
-    args.push('--db-filename', this.dbFile, '--log-level', 'error', ...DEV_SERVER_SQLITE_PRAGMAS);
+    if (this.dbFile !== undefined) args.push('--db-filename', this.dbFile, ...DEV_SERVER_SQLITE_PRAGMAS);
+    args.push('--log-level', 'error');
     for (const key of ALL_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
     this.child = spawn(TEMPORAL_CLI, args, { stdio: 'ignore' });
     await this.waitUntilServing(60_000);

@@ -265,25 +265,8 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
     async describe(ref: DatabaseRef): Promise<DatabaseDescription> {
       const target = resolveRef(ref);
       if (!(await databaseExists(target))) return { exists: false };
-
-      let client: pg.Client;
-      try {
-        client = await connectTenant(target);
-      } catch (error) {
-        // Dropped between the lookup and the connection.
-        if (error instanceof ApplicationFailure && error.type === ProviderErrorType.DATABASE_NOT_FOUND) {
-          return { exists: false };
-        }
-        throw error;
-      }
-
-      try {
-        return { exists: true, schemaVersion: await readSchemaVersion(client) };
-      } catch (error) {
-        throw classifyPostgresError(error, `Postgres database ${target.ref.location}`);
-      } finally {
-        await client.end().catch(() => undefined);
-      }
+      // A database dropped between the lookup and the connection counts as absent.
+      return describeConnected(() => connectTenant(target), `Postgres database ${target.ref.location}`);
     },
 
     async deleteDatabase(ref: DatabaseRef): Promise<{ deleted: boolean }> {
@@ -358,6 +341,33 @@ async function applyOne(client: pg.Client, migration: Migration, service: string
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw classifyMigrationError(error, migration, service);
+  }
+}
+
+/**
+ * Describes a tenant database through the connection that `connect` opens. A connection that fails with
+ * DatabaseNotFound means the database does not exist; `service` names it in other errors.
+ */
+export async function describeConnected(
+  connect: () => Promise<pg.Client>,
+  service: string,
+): Promise<DatabaseDescription> {
+  let client: pg.Client;
+  try {
+    client = await connect();
+  } catch (error) {
+    if (error instanceof ApplicationFailure && error.type === ProviderErrorType.DATABASE_NOT_FOUND) {
+      return { exists: false };
+    }
+    throw error;
+  }
+
+  try {
+    return { exists: true, schemaVersion: await readSchemaVersion(client) };
+  } catch (error) {
+    throw classifyPostgresError(error, service);
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 

@@ -1,7 +1,6 @@
 // Xata provider: one Xata branch, a Postgres cluster of its own, per user in the user's region. Branches are created
 // and deleted through the control-plane API (xata-api.ts), and the schema is applied over the branch's Postgres
 // connection with the postgres provider's migration code.
-import { ApplicationFailure } from '@temporalio/common';
 import pg from 'pg';
 
 import { ErrorType, type CreateDatabaseResult, type DatabaseRef, type SeedSchemaResult } from '../../shared';
@@ -13,11 +12,11 @@ import {
   classifyPostgresError,
   connectClient,
   databaseNotFound,
+  describeConnected,
   postgresDatabaseName,
-  readSchemaVersion,
   sortMigrationsOrFail,
 } from './postgres';
-import { ProviderErrorType, type DatabaseDescription, type DatabaseProvider } from './provider';
+import type { DatabaseDescription, DatabaseProvider } from './provider';
 import { createXataApiClient, type XataApiClient, type XataApiOptions, type XataCredentials } from './xata-api';
 
 export interface XataProviderOptions extends XataApiOptions {
@@ -191,24 +190,10 @@ export function createXataProvider(options: XataProviderOptions): DatabaseProvid
 
     async describe(ref: DatabaseRef): Promise<DatabaseDescription> {
       const target = resolveRef(ref);
-
-      let client: pg.Client;
-      try {
-        client = await connectBranch(target, await readyCredentials(target));
-      } catch (error) {
-        if (error instanceof ApplicationFailure && error.type === ProviderErrorType.DATABASE_NOT_FOUND) {
-          return { exists: false };
-        }
-        throw error;
-      }
-
-      try {
-        return { exists: true, schemaVersion: await readSchemaVersion(client) };
-      } catch (error) {
-        throw classifyPostgresError(error, branchService(target));
-      } finally {
-        await client.end().catch(() => undefined);
-      }
+      return describeConnected(
+        async () => connectBranch(target, await readyCredentials(target)),
+        branchService(target),
+      );
     },
 
     async deleteDatabase(ref: DatabaseRef): Promise<{ deleted: boolean }> {
