@@ -1,6 +1,6 @@
-// The worker's workflow code, bundled in a child process. Bundling runs webpack, and in the worker's own process
-// its memory stayed: an idle worker measured 330 MB of RSS when it bundled the code itself and 173 MB with a
-// prebuilt bundle (bench/RESULTS.md). Bundling at every start keeps the bundle in step with the code.
+// The worker's workflow code, bundled in a child process at every start, so the bundle always matches the code.
+// Bundling runs webpack, whose memory the worker would keep: an idle worker had 330 MB of RSS when it bundled the
+// code itself and 173 MB with a prebuilt bundle (bench/RESULTS.md).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -9,9 +9,10 @@ import path from 'node:path';
 /** Node options that load TypeScript support, such as tsx's `--import tsx`, which the child needs as well. */
 const LOADER_OPTIONS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
 
-/** Bundling takes about 2 s here; a child still running after this, held up by a preload for example, is stopped. */
+/** Time limit of the bundling child, which a preloaded module could hold up. Bundling takes about 2 s here. */
 const BUNDLE_TIMEOUT_MS = 120_000;
 
+/** Bundles the workflow code in a child process with the parent's TypeScript loader, and returns the code. */
 export async function buildWorkflowBundle(): Promise<{ code: string }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'per-user-db-bundle-'));
   const outFile = path.join(dir, 'workflows.js');
@@ -21,9 +22,15 @@ export async function buildWorkflowBundle(): Promise<{ code: string }> {
     await new Promise<void>((resolve, reject) => {
       const args = [...loaderArguments(process.execArgv), entry, outFile];
       execFile(process.execPath, args, { timeout: BUNDLE_TIMEOUT_MS }, (error, _stdout, stderr) => {
-        if (error?.killed) reject(new Error(`Bundling the workflow code took longer than ${BUNDLE_TIMEOUT_MS} ms`));
-        else if (error) reject(new Error(`Bundling the workflow code failed: ${stderr.trim() || error.message}`));
-        else resolve();
+        if (!error) {
+          resolve();
+          return;
+        }
+
+        const reason = error.killed
+          ? `timed out after ${BUNDLE_TIMEOUT_MS / 1000} s. Check NODE_OPTIONS for preloaded modules`
+          : `failed: ${stderr.trim() || error.message}`;
+        reject(new Error(`Bundling the workflow code ${reason}`));
       });
     });
     return { code: await fs.readFile(outFile, 'utf8') };

@@ -76,11 +76,11 @@ export function createActivities({ regionResolver, provider, migrations, catalog
 
 export type Activities = ReturnType<typeof createActivities>;
 
-/** The activity that `createWorkers` adds, because the answer depends on how the worker was configured. */
+/** Activity that `createWorkers` adds, because its result depends on the worker's configuration. */
 export interface WorkerSettingActivities {
-  /** Tells the workflow where to run provider calls; see ProviderCallPlacement. */
+  /** Reports where the workflow runs provider calls (see ProviderCallPlacement). */
   providerCallPlacement(): Promise<ProviderCallPlacement>;
 }
 
-/** Every activity that the workflow can call. */
+/** Activities that the workflow can call. */
 export type WorkflowActivities = Activities & WorkerSettingActivities;

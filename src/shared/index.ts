@@ -15,10 +15,10 @@ export function providerTaskQueue(workflowTaskQueue: string): string {
 }
 
 /**
- * Where the workflow runs its provider calls. `local` runs them as local activities inside the workflow task,
- * which saves a task queue round trip per call. `provider-queue` schedules them on the provider task queue,
- * which the worker uses only when PROVIDER_MAX_CALLS_PER_SECOND is set, because Temporal enforces a rate limit
- * across workers only on a task queue.
+ * Placement of the workflow's provider calls. `local` runs them as local activities inside the workflow task, which
+ * saves a task queue round trip per call. `provider-queue` schedules them on the provider task queue, which remote
+ * providers use, and every provider once PROVIDER_MAX_CALLS_PER_SECOND is set, because Temporal enforces a rate
+ * limit across workers only on a task queue.
  */
 export type ProviderCallPlacement = 'local' | 'provider-queue';
 

@@ -51,9 +51,8 @@ const REGION_ACTIVITY_OPTIONS: ActivityOptions = {
 /** Region resolution on the task queue, where workflows started before the local-activities patch run it. */
 const { resolveRegion: resolveRegionOnQueue } = proxyActivities<Activities>(REGION_ACTIVITY_OPTIONS);
 
-// A local activity keeps the workflow task open while it runs, so a status query waits until it ends. Retries of the
-// local activities below therefore wait on a server timer rather than inside the worker: the workflow task ends
-// between attempts, and a query during an outage returns at once.
+// A local activity keeps the workflow task open, so a status query waits for it. Retries therefore wait on a server
+// timer rather than in the worker, which ends the workflow task between attempts.
 const LOCAL_RETRY_THRESHOLD = '500 milliseconds';
 
 /** Region resolution as a local activity: it reads a file or calls ip-api, and needs no task queue. */
@@ -62,9 +61,8 @@ const { resolveRegion: resolveRegionLocally } = proxyLocalActivities<Activities>
   localRetryThreshold: LOCAL_RETRY_THRESHOLD,
 });
 
-// Provider calls retry without an attempt limit: an outage delays a signup's database but never drops it, and
-// the Web UI shows the attempt count and the last failure meanwhile (after the first local attempts, if any). Invalid input and configuration
-// errors stop at once, because retrying cannot fix them.
+// Provider calls retry without an attempt limit, so an outage delays a signup's database but never drops it.
+// Invalid input and configuration errors stop at once, because retrying cannot fix them.
 const PROVIDER_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   retry: {
@@ -78,22 +76,21 @@ const PROVIDER_ACTIVITY_OPTIONS: ActivityOptions = {
 /** Provider activities on the workflow's own task queue, where workflows started before the patch run them. */
 const providerActivitiesOnWorkflowQueue = proxyActivities<Activities>(PROVIDER_ACTIVITY_OPTIONS);
 
-/** The activities that call the database provider. */
+/** Activities that call the database provider. */
 type ProviderCalls = Pick<Activities, (typeof PROVIDER_ACTIVITY_NAMES)[number]>;
 type AnyCall = (...args: unknown[]) => Promise<unknown>;
 
 /**
- * Attempts of a provider call as a local activity before it moves to a regular activity on the provider queue
- * (attempts start 0, 1, 2 and 4 s apart). Each local retry adds a timer and a workflow task to the history, while a
- * regular activity retries without new events. So a lasting failure must not stay local. At one retry a minute, the
- * history would reach Temporal's limit of 51,200 events in about a week, and the server would end the workflow.
+ * Number of local attempts of a provider call (1, 2 and 4 s apart) before it moves to the provider queue. Each local
+ * retry adds about five events to the history, and a regular activity's retry adds none. So a lasting failure must
+ * not stay local: at one retry a minute, a history would pass Temporal's default `limit.historyCount.error` (51,200
+ * events) in about a week, and the server would terminate the workflow.
  */
 const LOCAL_PROVIDER_ATTEMPTS = 4;
 
 /**
- * Provider activities as local activities, for a provider on the worker's disk without a rate limit. They run
- * inside the workflow task, so a signup needs one workflow task rather than four, and the server's work per signup
- * shrinks accordingly. A call that outlasts the workflow task timeout is fine: the SDK extends the task meanwhile.
+ * Provider activities as local activities, for a provider on the worker's disk without a rate limit. A signup then
+ * needs one workflow task rather than four. The SDK extends the workflow task while a long call runs.
  */
 const localProviderActivities = proxyLocalActivities<Activities>({
   ...PROVIDER_ACTIVITY_OPTIONS,
@@ -115,19 +112,17 @@ const LIFECYCLE_PATCH = 'tenant-lifecycle';
 const PROVIDER_TASK_QUEUE_PATCH = 'provider-task-queue';
 
 /**
- * Marks the current workflow version, which resolves the region as a local activity, and calls the provider as
- * local activities too unless `providerCallPlacement` reports otherwise. It is checked first and implies the two
- * patches above, so that a new history records one patch marker: each marker also costs a search attribute update
- * (`TemporalChangeVersion`).
+ * Marks the current workflow version, which runs the region lookup, and the provider calls where
+ * `providerCallPlacement` allows, as local activities. It implies the two patches above, so a new history records
+ * one patch marker, and one `TemporalChangeVersion` search attribute update rather than three.
  */
 const LOCAL_ACTIVITIES_PATCH = 'local-activities';
 
 /**
- * Returns the provider activities. The current version takes local ones or those on the provider task queue, as
- * `providerCallPlacement` reports. Older versions take those on the provider task queue, or on the workflow's task
- * queue for a history recorded before that queue existed. Called once, just before the first provider activity, so
- * that a workflow which was still waiting for a region when the provider-queue patch was deployed also moves. The
- * result is wrapped in an object because `await` on an activity proxy itself would look up a `then` activity.
+ * Chooses the provider activities: local-first or on the provider queue in the current version, as
+ * `providerCallPlacement` reports, and on the provider queue or the workflow's queue in older histories. Called just
+ * before the first provider call, so a workflow that waited for a region across a deployment also moves. The result
+ * is wrapped in an object because `await` on an activity proxy would look up an activity named `then`.
  */
 async function chooseProviderActivities(currentVersion: boolean): Promise<{ activities: ProviderCalls }> {
   if (!currentVersion && !patched(PROVIDER_TASK_QUEUE_PATCH)) return { activities: providerActivitiesOnWorkflowQueue };
@@ -141,40 +136,33 @@ async function chooseProviderActivities(currentVersion: boolean): Promise<{ acti
 }
 
 /**
- * Returns provider calls that run as local activities and, once the local attempts are used up by a retryable
- * failure, continue as regular activities on the provider queue, where they retry without an attempt limit.
+ * Wraps the provider calls so that each runs as a local activity first and, after its local attempts fail with a
+ * retryable error, as a regular activity on the provider queue, which retries without an attempt limit.
  */
 function localFirst(queued: ProviderCalls): ProviderCalls {
   const calls: Record<string, AnyCall> = {};
   for (const name of PROVIDER_ACTIVITY_NAMES) {
     const local = localProviderActivities[name] as AnyCall;
     const regular = queued[name] as AnyCall;
-    calls[name] = (...args) =>
-      withFallback(
-        name,
-        () => local(...args),
-        () => regular(...args),
-      );
+    calls[name] = async (...args) => {
+      try {
+        return await local(...args);
+      } catch (error) {
+        if (!isRetryable(error)) throw error;
+        log.warn('Provider call failed in its local attempts; retrying it on the provider task queue', {
+          call: name,
+          error: describeFailure(error),
+        });
+        return regular(...args);
+      }
+    };
   }
   return calls as unknown as ProviderCalls;
 }
 
-async function withFallback<T>(call: string, local: () => Promise<T>, queued: () => Promise<T>): Promise<T> {
-  try {
-    return await local();
-  } catch (error) {
-    if (!isRetryable(error)) throw error;
-    log.warn('Provider call still failing after its local attempts; retrying it on the provider task queue', {
-      call,
-      error: describeFailure(error),
-    });
-    return queued();
-  }
-}
-
-/** True for a failure that more attempts may fix: not one of NON_RETRYABLE, not marked non-retryable, not cancelled. */
+/** Reports whether more attempts may fix a failure: it is not cancelled, not marked non-retryable and not in NON_RETRYABLE. */
 function isRetryable(error: unknown): boolean {
-  const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
+  const cause = rootCause(error);
   if (cause instanceof CancelledFailure) return false;
   if (cause instanceof ApplicationFailure) {
     return !cause.nonRetryable && !NON_RETRYABLE.includes(cause.type as (typeof NON_RETRYABLE)[number]);
@@ -360,12 +348,14 @@ function operatorDecision(undecided: UndecidedRegion, region: string): RegionDec
   };
 }
 
-/**
- * Returns the root cause's message, which is what an operator needs, rather than "Activity task failed". A regular
- * activity's failure wraps the cause in an ActivityFailure; a local activity's failure is the cause itself.
- */
+/** Returns a regular activity's failure cause, which ActivityFailure wraps; a local activity's failure is the cause. */
+function rootCause(error: unknown): unknown {
+  return error instanceof ActivityFailure && error.cause ? error.cause : error;
+}
+
+/** Returns the root cause's message, which is what an operator needs, rather than "Activity task failed". */
 function describeFailure(error: unknown): string {
-  const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
+  const cause = rootCause(error);
   if (cause instanceof ApplicationFailure && cause.type) return `${cause.type}: ${cause.message}`;
   return cause instanceof Error ? cause.message : String(cause);
 }

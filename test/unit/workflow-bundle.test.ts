@@ -5,19 +5,19 @@ import { test } from 'node:test';
 
 import { loaderArguments } from '../../src/workflow-bundle';
 
-test('keeps the loader of node --import tsx and drops profiling and inspector options', () => {
+test('keeps tsx loader, drops profiling options', () => {
   assert.deepEqual(loaderArguments(['--import', 'tsx', '--cpu-prof', '--inspect=9229', '--cpu-prof-dir', '/tmp/p']), [
     '--import',
     'tsx',
   ]);
 });
 
-test("keeps both of the tsx command's loader options", () => {
+test('keeps tsx command loader pair', () => {
   const execArgv = ['--require', '/app/tsx/preflight.cjs', '--import', 'file:///app/tsx/loader.mjs'];
   assert.deepEqual(loaderArguments(execArgv), execArgv);
 });
 
-test('keeps the --name=value form and drops memory limits', () => {
+test('keeps --name=value loader form', () => {
   assert.deepEqual(loaderArguments(['--max-old-space-size=256', '--import=tsx', '-r', 'dotenv/config']), [
     '--import=tsx',
     '-r',
@@ -25,6 +25,6 @@ test('keeps the --name=value form and drops memory limits', () => {
   ]);
 });
 
-test('compiled JavaScript needs no loader', () => {
+test('compiled code needs no loader', () => {
   assert.deepEqual(loaderArguments([]), []);
 });

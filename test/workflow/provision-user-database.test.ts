@@ -199,7 +199,7 @@ describe('provisionUserDatabase', () => {
     ['regular', false, 'd'],
     ['local', true, 'n'],
   ] as const) {
-    test(`non-retryable ${label} activity failure ends with failed status`, async () => {
+    test(`non-retryable ${label} failure fails workflow`, async () => {
       let attempts = 0;
       const activities = fakeActivities({
         async createDatabase() {
@@ -479,7 +479,7 @@ async function workflowTasksUntilReady(handle: Handle): Promise<number> {
 }
 
 describe('provider call placement', () => {
-  test('a provider on the worker host runs every call as a local activity', async () => {
+  test('worker-host provider runs calls locally', async () => {
     const placements: Record<string, string> = {};
     const { result, events, tasks, patches } = await withWorker(
       placementRecordingActivities(placements),
@@ -516,10 +516,10 @@ describe('provider call placement', () => {
   });
 
   for (const [label, placement, suffix] of [
-    ['a remote provider', {}, 'j'],
+    ['remote provider', {}, 'j'],
     ['a rate limit', { localProviderCalls: true, providerMaxCallsPerSecond: 1000 }, 'l'],
   ] as const) {
-    test(`${label} puts provider calls on the provider queue`, async () => {
+    test(`${label} uses the provider queue`, async () => {
       const placements: Record<string, string> = {};
       let workflowQueue = '';
       const result = await withWorker(
@@ -545,7 +545,7 @@ describe('provider call placement', () => {
     });
   }
 
-  test('local provider calls retry on server timers', async () => {
+  test('local retries use server timers', async () => {
     let attempts = 0;
     const activities = fakeActivities({
       async createDatabase() {
@@ -575,7 +575,7 @@ describe('provider call placement', () => {
     assert.equal(events.ACTIVITY_TASK_SCHEDULED, undefined);
   });
 
-  test('a lasting local failure moves to the provider queue', async () => {
+  test('lasting local failure moves to queue', async () => {
     const placements: string[] = [];
     const activities = fakeActivities({
       async createDatabase() {
