@@ -197,13 +197,26 @@ export async function describeAll(client: Client, userIds: string[], concurrency
   return outcomes;
 }
 
-/** Lists the files below `databases/` as `<region>/<file>`, including temporary and SQLite companion files. */
+/**
+ * Lists everything below `databases/` as paths relative to it, such as `<region>/<file>`, including temporary and
+ * SQLite companion files in nested folders. An empty folder is listed with a trailing slash, so that a folder
+ * left behind counts as a leftover too.
+ */
 export function listDatabaseFiles(dataDir: string): string[] {
   const databasesDir = path.join(dataDir, 'databases');
   if (!fs.existsSync(databasesDir)) return [];
+  const listFolder = (folder: string): string[] =>
+    fs.readdirSync(path.join(databasesDir, folder), { withFileTypes: true }).flatMap((entry) => {
+      const entryPath = path.posix.join(folder, entry.name);
+      if (!entry.isDirectory()) return [entryPath];
+
+      const contents = listFolder(entryPath);
+      return contents.length > 0 ? contents : [`${entryPath}/`];
+    });
   return fs
     .readdirSync(databasesDir)
-    .flatMap((region) => fs.readdirSync(path.join(databasesDir, region)).map((file) => `${region}/${file}`));
+    .flatMap((region) => listFolder(region))
+    .sort();
 }
 
 export interface DatabaseCheck {
@@ -213,7 +226,7 @@ export interface DatabaseCheck {
   missing: number;
   /** Users with database files in more than one region. */
   duplicated: number;
-  /** `.tmp` files that an interrupted create left behind. */
+  /** `.tmp` files that an interrupted create left behind, at any depth. */
   temporaryFiles: number;
   /** Files that are neither a user's database nor a `.tmp` file, such as a leftover `-wal`. */
   otherFiles: string[];
