@@ -610,18 +610,43 @@ describe('sqlite leftovers of a killed worker', () => {
     }
   });
 
-  test('fresh temporary files are kept', async () => {
+  test('fresh leftovers go once the database exists', async () => {
+    // The retry after a worker was killed must not leave the killed attempt's file behind.
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'per-user-db-stale-'));
     try {
       const provider = createSqliteProvider({ dataDir });
       const userId = 'user_2pQfStaleExample000000002';
-      const inProgress = path.join(dataDir, 'databases', 'eu-west-1', '.creating', userId, 'b.tmp');
+      const leftovers = path.join(dataDir, 'databases', 'eu-west-1', '.creating', userId);
+      fs.mkdirSync(leftovers, { recursive: true });
+      fs.writeFileSync(path.join(leftovers, 'b.tmp'), '');
+
+      assert.equal((await provider.ensureDatabase(userId, 'eu-west-1')).created, true);
+      assert.deepEqual(fs.readdirSync(path.join(dataDir, 'databases', 'eu-west-1')), [`${userId}.sqlite`]);
+
+      fs.mkdirSync(leftovers, { recursive: true });
+      fs.writeFileSync(path.join(leftovers, 'c.tmp'), '');
+      assert.equal((await provider.ensureDatabase(userId, 'eu-west-1')).created, false);
+      assert.deepEqual(fs.readdirSync(path.join(dataDir, 'databases', 'eu-west-1')), [`${userId}.sqlite`]);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('fresh files stay while creation fails', async () => {
+    // Without a database, a fresh file may belong to a creation that is still running.
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'per-user-db-stale-'));
+    try {
+      const provider = createSqliteProvider({ dataDir });
+      const userId = 'user_2pQfStaleExample000000003';
+      const region = path.join(dataDir, 'databases', 'eu-west-1');
+      const inProgress = path.join(region, '.creating', userId, 'b.tmp');
       fs.mkdirSync(path.dirname(inProgress), { recursive: true });
       fs.writeFileSync(inProgress, '');
+      fs.mkdirSync(path.join(region, `${userId}.sqlite`));
 
-      await provider.ensureDatabase(userId, 'eu-west-1');
+      await assert.rejects(provider.ensureDatabase(userId, 'eu-west-1'), /exists but is not a regular file/);
 
-      assert.equal(fs.existsSync(inProgress), true);
+      assert.deepEqual(fs.readdirSync(path.dirname(inProgress)), ['b.tmp']);
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }

@@ -141,12 +141,20 @@ export function createSqliteProvider(options: SqliteProviderOptions): DatabasePr
         await fs.link(temporaryPath, file.path);
         return { ref: file.ref, created: true };
       } catch (error) {
-        // isRegularFile throws if a folder or symlink is in the way, which link also reports as EEXIST.
-        if (errorCode(error) === 'EEXIST' && (await isRegularFile(file.path))) return { ref: file.ref, created: false };
+        // EEXIST means that another caller linked first, and ENOENT that a caller that finished removed this
+        // temporary file. isRegularFile throws if a folder or symlink is in the way, which link also reports as EEXIST.
+        const code = errorCode(error);
+        if ((code === 'EEXIST' || code === 'ENOENT') && (await isRegularFile(file.path))) {
+          return { ref: file.ref, created: false };
+        }
         throw error;
       } finally {
         await removeDatabaseFiles(temporaryPath);
-        await removeStaleTemporaryFiles(temporaryFolder);
+        // Once the database exists, a creation still running can only end with EEXIST or ENOENT above. So every
+        // temporary file of this user goes then, even one that a worker killed a moment ago left behind.
+        // Before that, only stale ones go.
+        const created = await isRegularFile(file.path).catch(() => false);
+        await removeTemporaryFiles(temporaryFolder, { onlyStale: !created });
       }
     },
 
@@ -326,15 +334,17 @@ async function removeDatabaseFiles(filePath: string): Promise<boolean> {
 }
 
 /**
- * Removes what killed workers left in a user's temporary folder, then the folder and its parent once they are
- * empty. A concurrent creation that loses its folder to this fails with ENOENT, and its activity is retried.
+ * Removes the files in a user's temporary folder, only those too old for a running creation with `onlyStale`, then
+ * the folder and its parent once they are empty. A concurrent creation that loses its file or folder to this fails,
+ * and its activity is retried unless the database already exists.
  */
-async function removeStaleTemporaryFiles(folder: string): Promise<void> {
+async function removeTemporaryFiles(folder: string, options: { onlyStale: boolean }): Promise<void> {
   const now = Date.now();
   for (const entry of await fs.readdir(folder).catch(() => [] as string[])) {
     const entryPath = path.join(folder, entry);
     const stats = await fs.lstat(entryPath).catch(() => undefined);
-    if (stats?.isFile() && now - stats.mtimeMs > STALE_TEMPORARY_FILE_MS) await removeIfPresent(entryPath);
+    const stale = now - (stats?.mtimeMs ?? now) > STALE_TEMPORARY_FILE_MS;
+    if (stats?.isFile() && (stale || !options.onlyStale)) await removeIfPresent(entryPath);
   }
   await fs.rmdir(folder).catch(() => undefined);
   await fs.rmdir(path.dirname(folder)).catch(() => undefined);
