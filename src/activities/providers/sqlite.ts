@@ -141,18 +141,16 @@ export function createSqliteProvider(options: SqliteProviderOptions): DatabasePr
         await fs.link(temporaryPath, file.path);
         return { ref: file.ref, created: true };
       } catch (error) {
-        // EEXIST means that another caller linked first, and ENOENT that a caller that finished removed this
-        // temporary file. isRegularFile throws if a folder or symlink is in the way, which link also reports as EEXIST.
-        const code = errorCode(error);
-        if ((code === 'EEXIST' || code === 'ENOENT') && (await isRegularFile(file.path))) {
-          return { ref: file.ref, created: false };
-        }
+        // If the database exists, another caller linked it first (EEXIST), or finished and removed this caller's
+        // files while they were in use (ENOENT or an I/O error). Either way it is complete, because only a fully
+        // initialized file is ever linked. isRegularFile throws if a folder or symlink is in the way.
+        if (await isRegularFile(file.path)) return { ref: file.ref, created: false };
         throw error;
       } finally {
         await removeDatabaseFiles(temporaryPath);
-        // Once the database exists, a creation still running can only end with EEXIST or ENOENT above. So every
-        // temporary file of this user goes then, even one that a worker killed a moment ago left behind.
-        // Before that, only stale ones go.
+        // Once the database exists, a creation still running can only end in the catch above. So every temporary
+        // file of this user goes then, even one that a worker killed a moment ago left behind. Before that, only
+        // stale ones go.
         const created = await isRegularFile(file.path).catch(() => false);
         await removeTemporaryFiles(temporaryFolder, { onlyStale: !created });
       }
@@ -335,8 +333,8 @@ async function removeDatabaseFiles(filePath: string): Promise<boolean> {
 
 /**
  * Removes the files in a user's temporary folder, only those too old for a running creation with `onlyStale`, then
- * the folder and its parent once they are empty. A concurrent creation that loses its file or folder to this fails,
- * and its activity is retried unless the database already exists.
+ * the folder and its parent once they are empty. A concurrent creation that loses its file or folder to this
+ * reports the existing database, or fails and is retried if there is none.
  */
 async function removeTemporaryFiles(folder: string, options: { onlyStale: boolean }): Promise<void> {
   const now = Date.now();
