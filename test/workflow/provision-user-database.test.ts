@@ -465,15 +465,22 @@ async function patchMarkers(handle: Handle): Promise<string[]> {
   return ids;
 }
 
-/** Returns how many workflow tasks had completed when the workflow set ProvisioningStatus to `ready`. */
+/**
+ * Waits until the history records ProvisioningStatus `ready`, then returns how many workflow tasks had completed by
+ * then. It reads the history instead of polling the status query: with the query, one run in six counted two tasks
+ * and no failed or timed-out task, so a query seems able to end a workflow task early.
+ */
 async function workflowTasksUntilReady(handle: Handle): Promise<number> {
   const { EventType } = temporal.api.enums.v1;
-  let completed = 0;
-  for (const event of (await handle.fetchHistory()).events ?? []) {
-    if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) completed += 1;
-    const fields = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
-    const step = fields?.[searchAttributes.status.name]?.data;
-    if (step && JSON.parse(Buffer.from(step).toString('utf8')) === 'ready') return completed;
+  for (let attempt = 0; attempt <= 200; attempt += 1) {
+    let completed = 0;
+    for (const event of (await handle.fetchHistory()).events ?? []) {
+      if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) completed += 1;
+      const fields = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+      const step = fields?.[searchAttributes.status.name]?.data;
+      if (step && JSON.parse(Buffer.from(step).toString('utf8')) === 'ready') return completed;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
   return assert.fail('the history never set ProvisioningStatus to ready');
 }
@@ -489,12 +496,10 @@ describe('provider call placement', () => {
           workflowId: USER_ID + 'k',
           args: [INPUT],
         });
-        const result = await finish(handle);
-        const [events, tasks, patches] = await Promise.all([
-          countEvents(handle),
-          workflowTasksUntilReady(handle),
-          patchMarkers(handle),
-        ]);
+        const tasks = await workflowTasksUntilReady(handle);
+        await handle.signal(requestDeletionSignal, { gracePeriodMs: 0 });
+        const result = await handle.result();
+        const [events, patches] = await Promise.all([countEvents(handle), patchMarkers(handle)]);
         return { result, events, tasks, patches };
       },
       { localProviderCalls: true },
