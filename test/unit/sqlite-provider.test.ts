@@ -612,43 +612,29 @@ describe('sqlite leftovers of a killed worker', () => {
 
   test('fresh leftovers go once the database exists', async () => {
     // The retry after a worker was killed must not leave the killed attempt's file behind.
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'per-user-db-stale-'));
-    try {
-      const provider = createSqliteProvider({ dataDir });
-      const userId = 'user_2pQfStaleExample000000002';
-      const leftovers = path.join(dataDir, 'databases', 'eu-west-1', '.creating', userId);
-      fs.mkdirSync(leftovers, { recursive: true });
-      fs.writeFileSync(path.join(leftovers, 'b.tmp'), '');
+    const leftovers = path.join(dataDir, 'databases', REGION, '.creating', USER_ID);
+    fs.mkdirSync(leftovers, { recursive: true });
+    fs.writeFileSync(path.join(leftovers, 'b.tmp'), '');
 
-      assert.equal((await provider.ensureDatabase(userId, 'eu-west-1')).created, true);
-      assert.deepEqual(fs.readdirSync(path.join(dataDir, 'databases', 'eu-west-1')), [`${userId}.sqlite`]);
+    assert.equal((await provider.ensureDatabase(USER_ID, REGION)).created, true);
+    assert.deepEqual(regionFiles(), [`${USER_ID}.sqlite`]);
 
-      fs.mkdirSync(leftovers, { recursive: true });
-      fs.writeFileSync(path.join(leftovers, 'c.tmp'), '');
-      assert.equal((await provider.ensureDatabase(userId, 'eu-west-1')).created, false);
-      assert.deepEqual(fs.readdirSync(path.join(dataDir, 'databases', 'eu-west-1')), [`${userId}.sqlite`]);
-    } finally {
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    }
+    fs.mkdirSync(leftovers, { recursive: true });
+    fs.writeFileSync(path.join(leftovers, 'c.tmp'), '');
+    assert.equal((await provider.ensureDatabase(USER_ID, REGION)).created, false);
+    assert.deepEqual(regionFiles(), [`${USER_ID}.sqlite`]);
   });
 
   test('fresh files stay while creation fails', async () => {
     // Without a database, a fresh file may belong to a creation that is still running.
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'per-user-db-stale-'));
-    try {
-      const provider = createSqliteProvider({ dataDir });
-      const userId = 'user_2pQfStaleExample000000003';
-      const region = path.join(dataDir, 'databases', 'eu-west-1');
-      const inProgress = path.join(region, '.creating', userId, 'b.tmp');
-      fs.mkdirSync(path.dirname(inProgress), { recursive: true });
-      fs.writeFileSync(inProgress, '');
-      fs.mkdirSync(path.join(region, `${userId}.sqlite`));
+    const region = path.join(dataDir, 'databases', REGION);
+    const inProgress = path.join(region, '.creating', USER_ID, 'b.tmp');
+    fs.mkdirSync(path.dirname(inProgress), { recursive: true });
+    fs.writeFileSync(inProgress, '');
+    fs.mkdirSync(path.join(region, `${USER_ID}.sqlite`));
 
-      await assert.rejects(provider.ensureDatabase(userId, 'eu-west-1'), /exists but is not a regular file/);
+    await assert.rejects(provider.ensureDatabase(USER_ID, REGION), /exists but is not a regular file/);
 
-      assert.deepEqual(fs.readdirSync(path.dirname(inProgress)), ['b.tmp']);
-    } finally {
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    }
+    assert.deepEqual(fs.readdirSync(path.dirname(inProgress)), ['b.tmp']);
   });
 });

@@ -467,8 +467,8 @@ async function patchMarkers(handle: Handle): Promise<string[]> {
 
 /**
  * Waits until the history records ProvisioningStatus `ready`, then returns how many workflow tasks had completed by
- * then. It reads the history instead of polling the status query: with the query, one run in six counted two tasks
- * and no failed or timed-out task, so a query seems able to end a workflow task early.
+ * then. It reads the history rather than polling the status query, because with query polling one run in six
+ * counted two workflow tasks, although none had failed or timed out.
  */
 async function workflowTasksUntilReady(handle: Handle): Promise<number> {
   const { EventType } = temporal.api.enums.v1;

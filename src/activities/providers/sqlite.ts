@@ -127,6 +127,7 @@ export function createSqliteProvider(options: SqliteProviderOptions): DatabasePr
       // listing every tenant of the region.
       const temporaryFolder = path.join(folder, TEMPORARY_FOLDER, file.ref.name);
       const temporaryPath = path.join(temporaryFolder, `${randomUUID()}.tmp`);
+      let databaseExists = false;
       try {
         // A concurrent caller's cleanup may remove the empty folder between mkdir and open, so try again then.
         for (let attempt = 1; ; attempt += 1) {
@@ -139,20 +140,20 @@ export function createSqliteProvider(options: SqliteProviderOptions): DatabasePr
           }
         }
         await fs.link(temporaryPath, file.path);
+        databaseExists = true;
         return { ref: file.ref, created: true };
       } catch (error) {
-        // If the database exists, another caller linked it first (EEXIST), or finished and removed this caller's
-        // files while they were in use (ENOENT or an I/O error). Either way it is complete, because only a fully
-        // initialized file is ever linked. isRegularFile throws if a folder or symlink is in the way.
-        if (await isRegularFile(file.path)) return { ref: file.ref, created: false };
+        // An existing database was linked by another caller, which may also have removed this caller's files (ENOENT
+        // or an I/O error). It is complete, because only a fully initialized file is ever linked into place.
+        // isRegularFile throws if a folder or symlink is in the way.
+        databaseExists = await isRegularFile(file.path);
+        if (databaseExists) return { ref: file.ref, created: false };
         throw error;
       } finally {
         await removeDatabaseFiles(temporaryPath);
         // Once the database exists, a creation still running can only end in the catch above. So every temporary
-        // file of this user goes then, even one that a worker killed a moment ago left behind. Before that, only
-        // stale ones go.
-        const created = await isRegularFile(file.path).catch(() => false);
-        await removeTemporaryFiles(temporaryFolder, { onlyStale: !created });
+        // file of this user goes, even one that a worker killed a moment ago left. Otherwise only stale ones go.
+        await removeTemporaryFiles(temporaryFolder, { onlyStale: !databaseExists });
       }
     },
 
@@ -332,17 +333,18 @@ async function removeDatabaseFiles(filePath: string): Promise<boolean> {
 }
 
 /**
- * Removes the files in a user's temporary folder, only those too old for a running creation with `onlyStale`, then
- * the folder and its parent once they are empty. A concurrent creation that loses its file or folder to this
- * reports the existing database, or fails and is retried if there is none.
+ * Removes the files in a user's temporary folder, then the folder and its parent once they are empty. With
+ * `onlyStale`, files young enough to belong to a running creation stay. A concurrent creation that loses its file
+ * or folder to this reports the existing database, or fails and is retried if there is none.
  */
 async function removeTemporaryFiles(folder: string, options: { onlyStale: boolean }): Promise<void> {
   const now = Date.now();
   for (const entry of await fs.readdir(folder).catch(() => [] as string[])) {
     const entryPath = path.join(folder, entry);
     const stats = await fs.lstat(entryPath).catch(() => undefined);
-    const stale = now - (stats?.mtimeMs ?? now) > STALE_TEMPORARY_FILE_MS;
-    if (stats?.isFile() && (stale || !options.onlyStale)) await removeIfPresent(entryPath);
+    if (!stats?.isFile()) continue;
+    if (options.onlyStale && now - stats.mtimeMs <= STALE_TEMPORARY_FILE_MS) continue;
+    await removeIfPresent(entryPath);
   }
   await fs.rmdir(folder).catch(() => undefined);
   await fs.rmdir(path.dirname(folder)).catch(() => undefined);
